@@ -1,0 +1,65 @@
+// The backend boundary. The model (model/transformer.cpp) is written once against
+// this interface; a backend supplies memory and kernels. The CPU backend lives in
+// backend/cpu; a CUDA backend adds its kernels behind the same calls, not a second model.
+//
+// Conventions: activations are f32, row-major, one row per token. A WeightMatrix is
+// [rows = outputs][cols = inputs] in its stored dtype, used in place (often mmapped).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/dtype.h"
+
+namespace s1 {
+
+struct WeightMatrix {
+  DType dtype = DType::F32;
+  const void* data = nullptr;
+  int64_t rows = 0, cols = 0;
+  size_t bytes() const { return size_t(rows) * size_t(cols) / dtype_block(dtype) * dtype_size(dtype); }
+};
+
+struct AttentionShape {
+  int heads, kv_heads, head_dim;
+  int64_t q_stride;   // floats between consecutive tokens' q rows (and out rows)
+  int64_t kv_stride;  // floats between consecutive positions in the K/V cache
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+  virtual int threads() const = 0;
+
+  // Memory the kernels can read and write (host memory here, device memory in CUDA).
+  virtual float* alloc(size_t n_floats) = 0;
+  virtual void free(float* p) = 0;
+
+  // out[t] = table[ids[t]] converted to f32.
+  virtual void embed(const int32_t* ids, int n, const WeightMatrix& table, float* out) = 0;
+  // y[t][r] = sum_c x[t][c] * w[r][c]  for t < n, r < w.rows; rows of y are w.rows apart.
+  virtual void matmul(const float* x, int n, const WeightMatrix& w, float* y) = 0;
+  // y[t][i] += b[i]
+  virtual void add_bias(float* y, int n, int dim, const float* b) = 0;
+  // y[r] = x[r] / rms(x[r]) * w   for r < rows (in place allowed).
+  virtual void rmsnorm(const float* x, const float* w, int rows, int dim, float eps, float* y) = 0;
+  // Rotary embedding (rotate-half layout) on `heads` heads of each of n rows, row t at
+  // position pos0 + t; inv_freq has head_dim/2 entries.
+  virtual void rope(float* x, int n, int heads, int head_dim, int64_t stride, int64_t pos0, const double* inv_freq) = 0;
+  // Causal attention of n query rows at positions pos0.. over the cache rows 0..pos0+t.
+  virtual void attention(const float* q, int n, const float* k_cache, const float* v_cache, int64_t pos0,
+                         const AttentionShape& s, float* out) = 0;
+  // out[i] = silu(gate[i]) * up[i]
+  virtual void swiglu(const float* gate, const float* up, size_t n, float* out) = 0;
+  // x[i] += y[i]
+  virtual void add(float* x, const float* y, size_t n) = 0;
+  // Copy between backend buffers, and to / from host memory.
+  virtual void copy(float* dst, const float* src, size_t n) = 0;
+  virtual void to_host(float* host_dst, const float* src, size_t n) = 0;
+};
+
+// The CPU backend; threads <= 0 means all cores.
+std::unique_ptr<Backend> make_cpu_backend(int threads = 0);
+
+}  // namespace s1

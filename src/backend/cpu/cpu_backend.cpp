@@ -1,0 +1,148 @@
+// The CPU backend: OpenMP threads over the kernels of this folder. Matmuls split the
+// weight rows among threads (each weight byte is read by one thread once per call);
+// attention splits (token, head) pairs.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/simd_kernels.h"
+#include "core/error.h"
+
+namespace s1 {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int threads)
+      : threads_(threads > 0 ? threads : omp_get_num_procs()), matmul_rows_(cpu::matmul_rows_for(cpu::best_isa())) {}
+
+  const char* name() const override { return "cpu"; }
+  int threads() const override { return threads_; }
+
+  float* alloc(size_t n) override {
+    void* p = nullptr;
+    if (posix_memalign(&p, 64, std::max<size_t>(n, 1) * sizeof(float)) != 0) throw std::bad_alloc();
+    return static_cast<float*>(p);
+  }
+  void free(float* p) override { std::free(p); }
+
+  void embed(const int32_t* ids, int n, const WeightMatrix& table, float* out) override {
+    for (int t = 0; t < n; ++t) {
+      float* o = out + int64_t(t) * table.cols;
+      for (int64_t c = 0; c < table.cols; ++c) o[c] = cpu::weight_at(table, ids[t], c);
+    }
+  }
+
+  void matmul(const float* x, int n, const WeightMatrix& w, float* y) override {
+    // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
+    const int64_t block = 16;
+    const int64_t nblocks = (w.rows + block - 1) / block;
+    const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t b = 0; b < nblocks; ++b) {
+      int64_t r0 = b * block, r1 = std::min(w.rows, r0 + block);
+      matmul_rows_(x, n, w.cols, w, r0, r1, y, w.rows);
+    }
+  }
+
+  void add_bias(float* y, int n, int dim, const float* b) override {
+    for (int t = 0; t < n; ++t)
+      for (int i = 0; i < dim; ++i) y[int64_t(t) * dim + i] += b[i];
+  }
+
+  void rmsnorm(const float* x, const float* w, int rows, int dim, float eps, float* y) override {
+    for (int r = 0; r < rows; ++r) {
+      const float* xr = x + int64_t(r) * dim;
+      float* yr = y + int64_t(r) * dim;
+      double ss = 0;
+      for (int i = 0; i < dim; ++i) ss += double(xr[i]) * xr[i];
+      float inv = static_cast<float>(1.0 / std::sqrt(ss / dim + eps));
+      for (int i = 0; i < dim; ++i) yr[i] = w[i] * (xr[i] * inv);
+    }
+  }
+
+  void rope(float* x, int n, int heads, int head_dim, int64_t stride, int64_t pos0, const double* inv_freq) override {
+    const int half = head_dim / 2;
+    std::vector<float> cs(half), sn(half);
+    for (int t = 0; t < n; ++t) {
+      const double pos = double(pos0 + t);
+      for (int i = 0; i < half; ++i) {
+        double a = pos * inv_freq[i];
+        cs[i] = static_cast<float>(std::cos(a));
+        sn[i] = static_cast<float>(std::sin(a));
+      }
+      for (int h = 0; h < heads; ++h) {
+        float* v = x + t * stride + int64_t(h) * head_dim;
+        for (int i = 0; i < half; ++i) {
+          float a = v[i], b = v[i + half];
+          v[i] = a * cs[i] - b * sn[i];
+          v[i + half] = b * cs[i] + a * sn[i];
+        }
+      }
+    }
+  }
+
+  void attention(const float* q, int n, const float* k_cache, const float* v_cache, int64_t pos0,
+                 const AttentionShape& s, float* out) override {
+    const int group = s.heads / s.kv_heads;
+    const float scale = 1.0f / std::sqrt(float(s.head_dim));
+    const int64_t pairs = int64_t(n) * s.heads;
+    const int nt = static_cast<int>(std::min<int64_t>(threads_, pairs));
+#pragma omp parallel num_threads(nt)
+    {
+      std::vector<float> score(static_cast<size_t>(pos0 + n));
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t p = 0; p < pairs; ++p) {
+        const int t = static_cast<int>(p / s.heads), h = static_cast<int>(p % s.heads);
+        const int kvh = h / group;
+        const float* qv = q + t * s.q_stride + int64_t(h) * s.head_dim;
+        const int64_t len = pos0 + t + 1;  // causal: positions 0 .. pos0 + t
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < len; ++j) {
+          const float* kv = k_cache + j * s.kv_stride + int64_t(kvh) * s.head_dim;
+          float d = 0;
+          for (int i = 0; i < s.head_dim; ++i) d += qv[i] * kv[i];
+          score[j] = d * scale;
+          mx = std::max(mx, score[j]);
+        }
+        float sum = 0;
+        for (int64_t j = 0; j < len; ++j) sum += (score[j] = std::exp(score[j] - mx));
+        const float inv = 1.0f / sum;
+        float* o = out + t * s.q_stride + int64_t(h) * s.head_dim;
+        std::fill(o, o + s.head_dim, 0.0f);
+        for (int64_t j = 0; j < len; ++j) {
+          const float* vv = v_cache + j * s.kv_stride + int64_t(kvh) * s.head_dim;
+          const float pj = score[j] * inv;
+          for (int i = 0; i < s.head_dim; ++i) o[i] += pj * vv[i];
+        }
+      }
+    }
+  }
+
+  void swiglu(const float* gate, const float* up, size_t n, float* out) override {
+    for (size_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+  }
+
+  void add(float* x, const float* y, size_t n) override {
+    for (size_t i = 0; i < n; ++i) x[i] += y[i];
+  }
+
+  void copy(float* dst, const float* src, size_t n) override { std::memmove(dst, src, n * sizeof(float)); }
+  void to_host(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
+
+ private:
+  int threads_;
+  cpu::MatmulRowsFn matmul_rows_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+
+}  // namespace s1

@@ -1,0 +1,51 @@
+#include <cstdlib>
+#include <cstring>
+
+#include "backend/cpu/simd_kernels.h"
+#include "core/error.h"
+
+namespace s1::cpu {
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+bool isa_supported(Isa isa) {
+  __builtin_cpu_init();
+  switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    case Isa::Avx512:
+      return isa_supported(Isa::Avx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl");
+  }
+  return false;
+}
+
+Isa best_isa() {
+  static const Isa chosen = [] {
+    Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512 : isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
+    // S1_ISA caps the choice (to test or compare the slower paths); it never raises it.
+    if (const char* e = std::getenv("S1_ISA")) {
+      Isa want = std::strcmp(e, "scalar") == 0 ? Isa::Scalar : std::strcmp(e, "avx2") == 0 ? Isa::Avx2 : Isa::Avx512;
+      if (int(want) < int(best)) best = want;
+    }
+    return best;
+  }();
+  return chosen;
+}
+
+MatmulRowsFn matmul_rows_for(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return matmul_rows_avx512;
+    case Isa::Avx2: return matmul_rows_avx2;
+    default: return matmul_rows_scalar;
+  }
+}
+
+}  // namespace s1::cpu

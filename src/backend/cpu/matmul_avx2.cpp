@@ -1,0 +1,101 @@
+// AVX2 + FMA matmul tiles (the baseline SIMD path); same tiling as the AVX-512 file.
+// Compiled with -mavx2 -mfma -mf16c.
+#include <immintrin.h>
+
+#include "backend/cpu/simd_kernels.h"
+
+namespace s1::cpu {
+namespace {
+
+template <DType D>
+inline __m256 load_w(const void* base, int64_t i) {
+  if constexpr (D == DType::F32) {
+    return _mm256_loadu_ps(static_cast<const float*>(base) + i);
+  } else if constexpr (D == DType::BF16) {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + i));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  } else {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + i));
+    return _mm256_cvtph_ps(h);
+  }
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+template <DType D>
+inline const void* row_ptr(const WeightMatrix& w, int64_t r) {
+  return static_cast<const uint8_t*>(w.data) + size_t(r) * size_t(w.cols) * dtype_size(D);
+}
+
+template <DType D>
+inline float elem(const void* base, int64_t i) {
+  if constexpr (D == DType::F32) return static_cast<const float*>(base)[i];
+  else if constexpr (D == DType::BF16) {
+    // local conversion rather than core's inline bf16_to_f32 (see simd_kernels.h on ODR)
+    uint32_t u = uint32_t(static_cast<const uint16_t*>(base)[i]) << 16;
+    float f;
+    __builtin_memcpy(&f, &u, 4);
+    return f;
+  }
+  else return f16_to_f32(static_cast<const uint16_t*>(base)[i]);
+}
+
+template <DType D, int ROWS, int TOKS>
+inline void tile(const float* x, int64_t xstride, const WeightMatrix& w, int64_t r, float* y, int64_t ystride) {
+  __m256 acc[ROWS][TOKS];
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm256_setzero_ps();
+  const void* wr[ROWS];
+  for (int i = 0; i < ROWS; ++i) wr[i] = row_ptr<D>(w, r + i);
+  const int64_t cols = w.cols;
+  int64_t c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 xv[TOKS];
+    for (int t = 0; t < TOKS; ++t) xv[t] = _mm256_loadu_ps(x + t * xstride + c);
+    for (int i = 0; i < ROWS; ++i) {
+      __m256 wv = load_w<D>(wr[i], c);
+      for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm256_fmadd_ps(wv, xv[t], acc[i][t]);
+    }
+  }
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) {
+      float s = hsum(acc[i][t]);
+      for (int64_t cc = c; cc < cols; ++cc) s += elem<D>(wr[i], cc) * x[t * xstride + cc];
+      y[t * ystride + r + i] = s;
+    }
+}
+
+template <DType D>
+void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
+          int64_t ystride) {
+  int t = 0;
+  for (; t + 4 <= n; t += 4) {
+    int64_t r = r0;
+    for (; r + 2 <= r1; r += 2) tile<D, 2, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile<D, 1, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+  for (; t < n; ++t) {
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) tile<D, 4, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile<D, 1, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+}
+
+}  // namespace
+
+void matmul_rows_avx2(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1,
+                      float* y, int64_t ystride) {
+  switch (w.dtype) {
+    case DType::F32: return rows<DType::F32>(x, n, xstride, w, r0, r1, y, ystride);
+    case DType::BF16: return rows<DType::BF16>(x, n, xstride, w, r0, r1, y, ystride);
+    case DType::F16: return rows<DType::F16>(x, n, xstride, w, r0, r1, y, ystride);
+    default: return matmul_rows_scalar(x, n, xstride, w, r0, r1, y, ystride);
+  }
+}
+
+}  // namespace s1::cpu

@@ -1,0 +1,102 @@
+// AVX-512 matmul tiles: ROWS weight rows x TOKS token rows of accumulators, so each
+// loaded (and converted) weight vector feeds TOKS FMAs and each x vector ROWS FMAs.
+// Compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c.
+#include <immintrin.h>
+
+#include "backend/cpu/simd_kernels.h"
+
+namespace s1::cpu {
+namespace {
+
+template <DType D>
+inline __m512 load_w(const void* base, int64_t i) {
+  if constexpr (D == DType::F32) {
+    return _mm512_loadu_ps(static_cast<const float*>(base) + i);
+  } else if constexpr (D == DType::BF16) {
+    __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + i));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  } else {
+    __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + i));
+    return _mm512_cvtph_ps(h);
+  }
+}
+
+template <DType D>
+inline __m512 load_w_tail(const void* base, int64_t i, __mmask16 m) {
+  if constexpr (D == DType::F32) {
+    return _mm512_maskz_loadu_ps(m, static_cast<const float*>(base) + i);
+  } else if constexpr (D == DType::BF16) {
+    __m256i h = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(base) + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  } else {
+    __m256i h = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(base) + i);
+    return _mm512_cvtph_ps(h);
+  }
+}
+
+template <DType D>
+inline const void* row_ptr(const WeightMatrix& w, int64_t r) {
+  return static_cast<const uint8_t*>(w.data) + size_t(r) * size_t(w.cols) * dtype_size(D);
+}
+
+template <DType D, int ROWS, int TOKS>
+inline void tile(const float* x, int64_t xstride, const WeightMatrix& w, int64_t r, float* y, int64_t ystride) {
+  __m512 acc[ROWS][TOKS];
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm512_setzero_ps();
+  const void* wr[ROWS];
+  for (int i = 0; i < ROWS; ++i) wr[i] = row_ptr<D>(w, r + i);
+  const int64_t cols = w.cols;
+  int64_t c = 0;
+  for (; c + 16 <= cols; c += 16) {
+    __m512 xv[TOKS];
+    for (int t = 0; t < TOKS; ++t) xv[t] = _mm512_loadu_ps(x + t * xstride + c);
+    for (int i = 0; i < ROWS; ++i) {
+      __m512 wv = load_w<D>(wr[i], c);
+      for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xv[t], acc[i][t]);
+    }
+  }
+  if (c < cols) {
+    __mmask16 m = static_cast<__mmask16>((1u << (cols - c)) - 1);
+    __m512 xv[TOKS];
+    for (int t = 0; t < TOKS; ++t) xv[t] = _mm512_maskz_loadu_ps(m, x + t * xstride + c);
+    for (int i = 0; i < ROWS; ++i) {
+      __m512 wv = load_w_tail<D>(wr[i], c, m);
+      for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xv[t], acc[i][t]);
+    }
+  }
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) y[t * ystride + r + i] = _mm512_reduce_add_ps(acc[i][t]);
+}
+
+template <DType D>
+void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
+          int64_t ystride) {
+  int t = 0;
+  // Prefill: 4 tokens x 2 rows (8 accumulators). Decode: 1 token x 4 rows, so four
+  // independent FMA chains hide the FMA latency while the weights stream in.
+  for (; t + 4 <= n; t += 4) {
+    int64_t r = r0;
+    for (; r + 2 <= r1; r += 2) tile<D, 2, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile<D, 1, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+  for (; t < n; ++t) {
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) tile<D, 4, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile<D, 1, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+}
+
+}  // namespace
+
+void matmul_rows_avx512(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1,
+                        float* y, int64_t ystride) {
+  switch (w.dtype) {
+    case DType::F32: return rows<DType::F32>(x, n, xstride, w, r0, r1, y, ystride);
+    case DType::BF16: return rows<DType::BF16>(x, n, xstride, w, r0, r1, y, ystride);
+    case DType::F16: return rows<DType::F16>(x, n, xstride, w, r0, r1, y, ystride);
+    default: return matmul_rows_scalar(x, n, xstride, w, r0, r1, y, ystride);
+  }
+}
+
+}  // namespace s1::cpu

@@ -1,0 +1,27 @@
+// The plain reference matmul: every SIMD path is tested against it.
+#include "backend/cpu/simd_kernels.h"
+
+namespace s1::cpu {
+
+float weight_at(const WeightMatrix& w, int64_t r, int64_t c) {
+  const size_t i = size_t(r) * size_t(w.cols) + size_t(c);
+  switch (w.dtype) {
+    case DType::F32: return static_cast<const float*>(w.data)[i];
+    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
+    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
+    default: return 0.0f;  // other formats are rejected before a kernel is called
+  }
+}
+
+void matmul_rows_scalar(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1,
+                        float* y, int64_t ystride) {
+  for (int64_t r = r0; r < r1; ++r)
+    for (int t = 0; t < n; ++t) {
+      const float* xt = x + t * xstride;
+      float acc = 0.0f;
+      for (int64_t c = 0; c < w.cols; ++c) acc += xt[c] * weight_at(w, r, c);
+      y[t * ystride + r] = acc;
+    }
+}
+
+}  // namespace s1::cpu

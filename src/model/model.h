@@ -1,0 +1,78 @@
+// A loaded model: its config, its weights bound to roles, the files that back them,
+// and the forward pass over a KV cache. The forward pass is written once for every
+// supported family (Qwen2, Qwen3, Llama); the config's switches select bias, q/k norm,
+// rope scaling and the tied head. Kernels come from a Backend.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace s1 {
+
+class Model;
+
+// Keys and values of every layer for one sequence. Grows on demand up to `max_ctx`.
+class KVCache {
+ public:
+  KVCache(const Model& m, int64_t max_ctx);
+  ~KVCache();
+  KVCache(const KVCache&) = delete;
+  KVCache& operator=(const KVCache&) = delete;
+
+  int64_t pos() const { return pos_; }          // tokens already in the cache
+  int64_t max_ctx() const { return max_ctx_; }
+  void truncate(int64_t n);                      // forget positions >= n (n <= pos)
+  size_t bytes_per_token() const;
+
+ private:
+  friend class Model;
+  void reserve(int64_t n);
+  Backend& be_;
+  int64_t layers_, kv_dim_, max_ctx_, cap_ = 0, pos_ = 0;
+  std::vector<float*> k_, v_;
+};
+
+class Model {
+ public:
+  // A Hugging Face folder (config.json + safetensors). Throws s1::Error naming the file.
+  static std::unique_ptr<Model> load(const std::string& path, std::shared_ptr<Backend> backend);
+  Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr<Backend> backend, std::string path);
+  ~Model();
+
+  const ModelConfig& config() const { return cfg_; }
+  const ModelWeights& weights() const { return w_; }
+  Backend& backend() const { return *be_; }
+  const std::string& path() const { return path_; }
+  const TensorSource& tensors() const { return *src_; }
+
+  // Runs `tokens` at positions kv.pos() .. and appends them to the cache. Writes the
+  // logits (host memory, vocab_size floats per row) of the last token, or of every
+  // token when all_logits. Throws s1::Error if the context would overflow.
+  void forward(KVCache& kv, std::span<const int32_t> tokens, float* logits, bool all_logits = false);
+
+ private:
+  void forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits, bool all_logits);
+  void ensure_scratch(int n);
+
+  ModelConfig cfg_;
+  std::unique_ptr<TensorSource> src_;
+  std::shared_ptr<Backend> be_;
+  std::string path_;
+  ModelWeights w_;
+  std::vector<double> inv_freq_;
+  // scratch activations for up to scratch_n_ tokens
+  int scratch_n_ = 0;
+  float *x_ = nullptr, *xb_ = nullptr, *q_ = nullptr, *att_ = nullptr, *gate_ = nullptr, *up_ = nullptr,
+        *logits_ = nullptr;
+};
+
+// Rotary inverse frequencies for head_dim, with the config's scaling applied.
+std::vector<double> rope_inv_freq(const RopeConfig& r, int64_t head_dim);
+
+}  // namespace s1

@@ -1,0 +1,179 @@
+// The decoder forward pass, once for every family:
+//   x = embed(ids)
+//   per layer: h = rmsnorm(x); q,k,v = h·Wq,k,v (+bias); [Qwen3: per-head rmsnorm of q,k]
+//              rope(q,k); k,v -> cache; x += attention(q, cache)·Wo (+bias)
+//              h = rmsnorm(x); x += (silu(h·Wg) * (h·Wu))·Wd
+//   logits = rmsnorm(x)·W_head
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "model/model.h"
+
+namespace s1 {
+
+namespace {
+// Prefill runs in chunks so that scratch memory stays bounded for long prompts.
+constexpr int kMaxChunk = 256;
+}  // namespace
+
+std::vector<double> rope_inv_freq(const RopeConfig& r, int64_t head_dim) {
+  std::vector<double> f(static_cast<size_t>(head_dim / 2));
+  for (int64_t i = 0; i < head_dim / 2; ++i) f[i] = 1.0 / std::pow(r.theta, double(2 * i) / double(head_dim));
+  if (r.type == RopeType::Linear) {
+    for (auto& x : f) x /= r.factor;
+  } else if (r.type == RopeType::Llama3) {
+    // transformers' _compute_llama3_parameters: long wavelengths are slowed by `factor`,
+    // short ones kept, the band between interpolated smoothly.
+    const double old_ctx = double(r.original_max_position);
+    const double low_wl = old_ctx / r.low_freq_factor, high_wl = old_ctx / r.high_freq_factor;
+    for (auto& x : f) {
+      const double wl = 2 * M_PI / x;
+      if (wl < high_wl) continue;
+      if (wl > low_wl) {
+        x /= r.factor;
+        continue;
+      }
+      const double smooth = (old_ctx / wl - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+      x = (1 - smooth) * x / r.factor + smooth * x;
+    }
+  }
+  return f;
+}
+
+KVCache::KVCache(const Model& m, int64_t max_ctx)
+    : be_(m.backend()), layers_(m.config().layers), kv_dim_(m.config().kv_dim()), max_ctx_(max_ctx),
+      k_(static_cast<size_t>(layers_), nullptr), v_(static_cast<size_t>(layers_), nullptr) {
+  if (max_ctx <= 0) fail("context size must be positive, got ", max_ctx);
+}
+
+KVCache::~KVCache() {
+  for (auto* p : k_) be_.free(p);
+  for (auto* p : v_) be_.free(p);
+}
+
+size_t KVCache::bytes_per_token() const { return size_t(2 * layers_ * kv_dim_) * sizeof(float); }
+
+void KVCache::truncate(int64_t n) {
+  if (n < 0 || n > pos_) fail("KV cache truncate to ", n, " outside 0..", pos_);
+  pos_ = n;
+}
+
+void KVCache::reserve(int64_t n) {
+  if (n <= cap_) return;
+  // Grow geometrically (amortised copies) but never past max_ctx.
+  int64_t cap = std::min(max_ctx_, std::max<int64_t>({n, 2 * cap_, 256}));
+  for (int64_t l = 0; l < layers_; ++l) {
+    for (auto* vec : {&k_, &v_}) {
+      float* fresh = be_.alloc(size_t(cap) * kv_dim_);
+      if ((*vec)[l]) {
+        be_.copy(fresh, (*vec)[l], size_t(pos_) * kv_dim_);
+        be_.free((*vec)[l]);
+      }
+      (*vec)[l] = fresh;
+    }
+  }
+  cap_ = cap;
+}
+
+Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr<Backend> backend, std::string path)
+    : cfg_(std::move(cfg)), src_(std::move(src)), be_(std::move(backend)), path_(std::move(path)) {
+  w_ = bind_weights(cfg_, *src_);
+  inv_freq_ = rope_inv_freq(cfg_.rope, cfg_.head_dim);
+}
+
+Model::~Model() {
+  for (float* p : {x_, xb_, q_, att_, gate_, up_, logits_})
+    if (p) be_->free(p);
+}
+
+void Model::ensure_scratch(int n) {
+  if (n <= scratch_n_) return;
+  for (float* p : {x_, xb_, q_, att_, gate_, up_, logits_})
+    if (p) be_->free(p);
+  const size_t N = size_t(n);
+  x_ = be_->alloc(N * cfg_.hidden);
+  xb_ = be_->alloc(N * std::max(cfg_.hidden, cfg_.q_dim()));
+  q_ = be_->alloc(N * cfg_.q_dim());
+  att_ = be_->alloc(N * cfg_.q_dim());
+  gate_ = be_->alloc(N * cfg_.intermediate);
+  up_ = be_->alloc(N * cfg_.intermediate);
+  logits_ = be_->alloc(N * cfg_.vocab_size);
+  scratch_n_ = n;
+}
+
+void Model::forward(KVCache& kv, std::span<const int32_t> tokens, float* logits, bool all_logits) {
+  if (tokens.empty()) fail("forward: no tokens");
+  if (kv.pos() + int64_t(tokens.size()) > kv.max_ctx())
+    fail("context full: ", kv.pos(), " + ", tokens.size(), " tokens exceed the context size ", kv.max_ctx());
+  for (int32_t id : tokens)
+    if (id < 0 || id >= cfg_.vocab_size) fail("token id ", id, " is outside the vocabulary (0..", cfg_.vocab_size - 1, ")");
+  for (size_t i = 0; i < tokens.size(); i += kMaxChunk) {
+    const int n = static_cast<int>(std::min<size_t>(kMaxChunk, tokens.size() - i));
+    const bool last = i + n == tokens.size();
+    float* out = all_logits ? logits + i * cfg_.vocab_size : (last ? logits : nullptr);
+    forward_chunk(kv, tokens.data() + i, n, out, all_logits);
+  }
+}
+
+void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits, bool all_logits) {
+  Backend& be = *be_;
+  const ModelConfig& c = cfg_;
+  ensure_scratch(n);
+  kv.reserve(kv.pos() + n);
+  const int64_t pos0 = kv.pos();
+  const int H = int(c.hidden), Q = int(c.q_dim()), KV = int(c.kv_dim()), I = int(c.intermediate);
+  const float eps = float(c.rms_eps);
+  const AttentionShape shape{int(c.heads), int(c.kv_heads), int(c.head_dim), Q, KV};
+
+  be.embed(ids, n, w_.embed, x_);
+  for (int64_t l = 0; l < c.layers; ++l) {
+    const LayerWeights& L = w_.layers[l];
+    float* kc = kv.k_[l];
+    float* vc = kv.v_[l];
+    float* k_new = kc + pos0 * KV;  // this chunk's keys and values go straight into the cache
+    float* v_new = vc + pos0 * KV;
+
+    be.rmsnorm(x_, L.attn_norm.data(), n, H, eps, xb_);
+    be.matmul(xb_, n, L.wq, q_);
+    be.matmul(xb_, n, L.wk, k_new);
+    be.matmul(xb_, n, L.wv, v_new);
+    if (c.qkv_bias) {
+      be.add_bias(q_, n, Q, L.bq.data());
+      be.add_bias(k_new, n, KV, L.bk.data());
+      be.add_bias(v_new, n, KV, L.bv.data());
+    }
+    if (c.qk_norm) {
+      be.rmsnorm(q_, L.q_norm.data(), n * int(c.heads), int(c.head_dim), eps, q_);
+      be.rmsnorm(k_new, L.k_norm.data(), n * int(c.kv_heads), int(c.head_dim), eps, k_new);
+    }
+    be.rope(q_, n, int(c.heads), int(c.head_dim), Q, pos0, inv_freq_.data());
+    be.rope(k_new, n, int(c.kv_heads), int(c.head_dim), KV, pos0, inv_freq_.data());
+    be.attention(q_, n, kc, vc, pos0, shape, att_);
+    be.matmul(att_, n, L.wo, xb_);
+    if (c.o_bias) be.add_bias(xb_, n, H, L.bo.data());
+    be.add(x_, xb_, size_t(n) * H);
+
+    be.rmsnorm(x_, L.ffn_norm.data(), n, H, eps, xb_);
+    be.matmul(xb_, n, L.w_gate, gate_);
+    be.matmul(xb_, n, L.w_up, up_);
+    if (c.mlp_bias) {
+      be.add_bias(gate_, n, I, L.b_gate.data());
+      be.add_bias(up_, n, I, L.b_up.data());
+    }
+    be.swiglu(gate_, up_, size_t(n) * I, gate_);
+    be.matmul(gate_, n, L.w_down, xb_);
+    if (c.mlp_bias) be.add_bias(xb_, n, H, L.b_down.data());
+    be.add(x_, xb_, size_t(n) * H);
+  }
+  kv.pos_ = pos0 + n;
+  if (!logits) return;
+  // Only the rows whose logits are wanted go through the (large) output head.
+  const float* rows = all_logits ? x_ : x_ + int64_t(n - 1) * H;
+  const int nrows = all_logits ? n : 1;
+  be.rmsnorm(rows, w_.final_norm.data(), nrows, H, eps, xb_);
+  be.matmul(xb_, nrows, w_.lm_head, logits_);
+  be.to_host(logits, logits_, size_t(nrows) * c.vocab_size);
+}
+
+}  // namespace s1
