@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -105,35 +104,67 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : map_(path) {
   tensors_ = parse_safetensors(map_.data(), map_.size(), path, &metadata_);
 }
 
+SafetensorsWriter::SafetensorsWriter(const std::string& path, const std::vector<Spec>& specs,
+                                     const std::map<std::string, std::string>& metadata)
+    : path_(path), tmp_(path + ".partial") {
+  nlohmann::ordered_json h = nlohmann::ordered_json::object();
+  if (!metadata.empty()) h["__metadata__"] = metadata;
+  uint64_t off = 0;
+  for (const auto& s : specs) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    uint64_t bytes = n / dtype_block(s.dtype) * dtype_size(s.dtype);
+    h[s.name] = {{"dtype", dtype_name(s.dtype)}, {"shape", s.shape}, {"data_offsets", {off, off + bytes}}};
+    off += bytes;
+  }
+  expected_ = off;
+  std::string hs = h.dump();
+  while (hs.size() % 8 != 0) hs.push_back(' ');  // keeps tensor data 8-byte aligned
+  f_ = std::fopen(tmp_.c_str(), "wb");
+  if (!f_) fail(tmp_, ": cannot create");
+  uint8_t len[8];
+  for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(hs.size()) >> (8 * i));
+  if (std::fwrite(len, 1, 8, f_) != 8 || std::fwrite(hs.data(), 1, hs.size(), f_) != hs.size())
+    fail(tmp_, ": write failed (disk full?)");
+}
+
+SafetensorsWriter::~SafetensorsWriter() {
+  if (f_) {  // not finished: an error happened; leave no half-written file behind
+    std::fclose(f_);
+    std::remove(tmp_.c_str());
+  }
+}
+
+void SafetensorsWriter::write(const void* data, size_t nbytes) {
+  if (written_ + nbytes > expected_) fail(tmp_, ": more tensor bytes written than declared");
+  if (nbytes && std::fwrite(data, 1, nbytes, f_) != nbytes) fail(tmp_, ": write failed (disk full?)");
+  written_ += nbytes;
+}
+
+void SafetensorsWriter::finish() {
+  if (written_ != expected_) fail(tmp_, ": ", written_, " tensor bytes written, ", expected_, " declared");
+  bool ok = std::fflush(f_) == 0;
+  ok = std::fclose(f_) == 0 && ok;
+  f_ = nullptr;
+  if (!ok) {
+    std::remove(tmp_.c_str());
+    fail(tmp_, ": write failed (disk full?)");
+  }
+  // Write-then-rename: a crash never leaves a half-written file under the real name.
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, ": cannot rename from ", tmp_);
+}
+
 void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   std::vector<const TensorToWrite*> order;
   for (const auto& t : tensors) order.push_back(&t);
+  // sorted by name, as the reference writer does
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name < b->name; });
-  nlohmann::ordered_json h = nlohmann::ordered_json::object();
-  if (!metadata.empty()) h["__metadata__"] = metadata;
-  uint64_t off = 0;
-  for (const auto* t : order) {
-    h[t->name] = {{"dtype", dtype_name(t->dtype)}, {"shape", t->shape}, {"data_offsets", {off, off + t->nbytes}}};
-    off += t->nbytes;
-  }
-  std::string hs = h.dump();
-  while ((hs.size() + 8) % 8 != 0) hs.push_back(' ');
-  std::string tmp = path + ".partial";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) fail(tmp, ": cannot create");
-    uint64_t n = hs.size();
-    uint8_t len[8];
-    for (int i = 0; i < 8; ++i) len[i] = uint8_t(n >> (8 * i));
-    f.write(reinterpret_cast<const char*>(len), 8);
-    f.write(hs.data(), static_cast<std::streamsize>(hs.size()));
-    for (const auto* t : order) f.write(static_cast<const char*>(t->data), static_cast<std::streamsize>(t->nbytes));
-    f.flush();
-    if (!f) fail(tmp, ": write failed (disk full?)");
-  }
-  // Write-then-rename: a crash never leaves a half-written file under the real name.
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, ": cannot rename from ", tmp);
+  std::vector<SafetensorsWriter::Spec> specs;
+  for (const auto* t : order) specs.push_back({t->name, t->dtype, t->shape});
+  SafetensorsWriter w(path, specs, metadata);
+  for (const auto* t : order) w.write(t->data, t->nbytes);
+  w.finish();
 }
 
 }  // namespace s1

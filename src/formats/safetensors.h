@@ -4,6 +4,7 @@
 // against the file before anything is read through it.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -53,5 +54,28 @@ struct TensorToWrite {
 };
 void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+
+// Streaming writer for files larger than memory: declare every tensor first (the
+// header needs all offsets), then write their bytes in declaration order. The file
+// appears under its name only after finish(); until then it is PATH.partial.
+class SafetensorsWriter {
+ public:
+  struct Spec {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;
+  };
+  SafetensorsWriter(const std::string& path, const std::vector<Spec>& specs,
+                    const std::map<std::string, std::string>& metadata = {});
+  ~SafetensorsWriter();
+  // Appends bytes of the current tensor; a tensor may be written in several pieces.
+  void write(const void* data, size_t nbytes);
+  void finish();
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* f_ = nullptr;
+  uint64_t expected_ = 0, written_ = 0;
+};
 
 }  // namespace s1

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages s1.cpp builds and tests with (see README "Dependencies").
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PKGS=(
+  build-essential cmake ninja-build pkg-config   # toolchain
+  nlohmann-json3-dev      # JSON
+  libcli11-dev            # command line
+  libpcre2-dev            # pre-tokenizer regexes
+  libutf8proc-dev         # Unicode NFC
+  libgtest-dev libgmock-dev  # tests
+  libbenchmark-dev        # microbenchmarks
+  clang libclang-rt-14-dev   # libFuzzer targets
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

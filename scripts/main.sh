@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job: install, build, write a small random-weight Qwen2.5-shaped model with
+# the real Qwen2.5 tokenizer and chat template, and generate from it with budget-free
+# greedy decoding. (Random weights: the text is noise; the pipeline is real.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+MODEL=models/qwen2.5-0.5b-2layer
+[ -f "$MODEL/model.safetensors" ] || ./build/s1 make-model --shape qwen2.5-0.5b --layers 2 --dtype bf16 --out "$MODEL"
+./build/s1 info -m "$MODEL"
+./build/s1 generate -m "$MODEL" --chat -p "What is 1+1?" -n 32 --json

@@ -1,0 +1,107 @@
+// Every SIMD path against the scalar reference, on random sizes with odd tails.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/simd_kernels.h"
+
+namespace s1 {
+namespace {
+
+struct Weights {
+  std::vector<float> f32;
+  std::vector<uint16_t> half;
+  WeightMatrix m;
+};
+
+Weights random_weights(DType dt, int64_t rows, int64_t cols, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  Weights w;
+  w.f32.resize(rows * cols);
+  for (auto& x : w.f32) x = nd(rng);
+  if (dt == DType::F32) {
+    w.m = {dt, w.f32.data(), rows, cols};
+  } else {
+    w.half.resize(w.f32.size());
+    for (size_t i = 0; i < w.f32.size(); ++i) w.half[i] = dt == DType::BF16 ? f32_to_bf16(w.f32[i]) : f32_to_f16(w.f32[i]);
+    w.m = {dt, w.half.data(), rows, cols};
+  }
+  return w;
+}
+
+class MatmulIsa : public ::testing::TestWithParam<std::tuple<cpu::Isa, DType>> {};
+
+TEST_P(MatmulIsa, MatchesScalarOnOddShapes) {
+  auto [isa, dt] = GetParam();
+  if (!cpu::isa_supported(isa)) GTEST_SKIP() << cpu::isa_name(isa) << " not supported on this CPU";
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> dim(1, 200);
+  auto fn = cpu::matmul_rows_for(isa);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int64_t rows = dim(rng), cols = dim(rng);
+    const int n = 1 + trial % 9;  // 1..9 tokens: covers the 4-token tiles and their tails
+    Weights w = random_weights(dt, rows, cols, rng);
+    std::vector<float> x(n * cols);
+    std::normal_distribution<float> nd;
+    for (auto& v : x) v = nd(rng);
+    std::vector<float> want(n * rows), got(n * rows, NAN);
+    cpu::matmul_rows_scalar(x.data(), n, cols, w.m, 0, rows, want.data(), rows);
+    fn(x.data(), n, cols, w.m, 0, rows, got.data(), rows);
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::sqrt(float(cols)))) << "rows " << rows << " cols " << cols << " n " << n;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, MatmulIsa,
+                         ::testing::Combine(::testing::Values(cpu::Isa::Avx2, cpu::Isa::Avx512),
+                                            ::testing::Values(DType::F32, DType::BF16, DType::F16)),
+                         [](const auto& info) {
+                           return std::string(cpu::isa_name(std::get<0>(info.param))) + "_" +
+                                  dtype_name(std::get<1>(info.param));
+                         });
+
+TEST(Dtype, Bf16AndF16RoundTrip) {
+  // f16: every finite half value converts exactly to f32 and back
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    uint16_t v = uint16_t(h);
+    if ((v & 0x7c00) == 0x7c00) continue;  // inf/nan
+    ASSERT_EQ(f32_to_f16(f16_to_f32(v)), v) << std::hex << h;
+  }
+  EXPECT_EQ(f16_to_f32(0x3c00), 1.0f);
+  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(bf16_to_f32(f32_to_bf16(1.0f)), 1.0f);
+  EXPECT_EQ(f32_to_bf16(1.00390625f), 0x3f80);  // halfway: rounds to even
+  EXPECT_EQ(f32_to_bf16(1.01171875f), 0x3f82);
+}
+
+TEST(CpuBackend, MatmulThreadsAgree) {
+  std::mt19937 rng(7);
+  Weights w = random_weights(DType::BF16, 333, 97, rng);
+  std::vector<float> x(5 * 97, 0.5f), a(5 * 333), b(5 * 333);
+  make_cpu_backend(1)->matmul(x.data(), 5, w.m, a.data());
+  make_cpu_backend(2)->matmul(x.data(), 5, w.m, b.data());
+  EXPECT_EQ(a, b);
+}
+
+TEST(CpuBackend, RmsnormRopeAttentionBasics) {
+  auto be = make_cpu_backend(2);
+  std::vector<float> x = {1, 2, 3, 4}, w = {1, 1, 1, 1}, y(4);
+  be->rmsnorm(x.data(), w.data(), 1, 4, 0.0f, y.data());
+  const float r = std::sqrt((1 + 4 + 9 + 16) / 4.0f);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(y[i], x[i] / r, 1e-6);
+  // rope at position 0 is the identity
+  std::vector<double> inv = {1.0, 0.01};
+  std::vector<float> q = {1, 2, 3, 4};
+  be->rope(q.data(), 1, 1, 4, 4, 0, inv.data());
+  EXPECT_EQ(q, (std::vector<float>{1, 2, 3, 4}));
+  // attention over one position returns that position's value
+  std::vector<float> k = {1, 0, 0, 0}, v = {5, 6, 7, 8}, out(4);
+  be->attention(q.data(), 1, k.data(), v.data(), 0, AttentionShape{1, 1, 4, 4, 4}, out.data());
+  EXPECT_EQ(out, v);
+}
+
+}  // namespace
+}  // namespace s1
