@@ -22,6 +22,7 @@ void add_generate(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds
 void add_tokenize(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 void add_template(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 void add_info(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
+void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 void add_make_model(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 
 // The tokenizer of a model folder; throws a clear error when it has none.

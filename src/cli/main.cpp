@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   s1::cli::add_template(app, cmds);
   s1::cli::add_info(app, cmds);
   s1::cli::add_make_model(app, cmds);
+  s1::cli::add_bench(app, cmds);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -55,38 +55,42 @@ int32_t Sampler::sample(std::span<float> logits) {
   if (best < 0) fail("every token is masked: nothing can be sampled");
   if (p_.temperature == 0.0f || p_.top_k == 1) return best;
 
+  // Work on unnormalised probabilities exp((l - max) / T): the top token has 1.
+  // Every filter keeps a prefix of the tokens sorted by probability, so they can be
+  // applied in any order (the result is the shortest prefix), and only top-p needs
+  // sorting -- done incrementally, since its prefix is usually short.
+  const float mx = logits[best];
+  const float inv_t = 1.0f / p_.temperature;
+  const float floor = p_.min_p;  // min-p: keep p >= min_p * p_top
   cand_.clear();
-  for (int64_t i = 0; i < n; ++i)
-    if (logits[i] != ninf && !std::isnan(logits[i])) cand_.emplace_back(logits[i] / p_.temperature, int32_t(i));
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-  size_t keep = cand_.size();
-  if (p_.top_k > 0 && size_t(p_.top_k) < keep) {
-    std::partial_sort(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
-    keep = size_t(p_.top_k);
-  } else {
-    std::sort(cand_.begin(), cand_.end(), by_logit);
+  for (int64_t i = 0; i < n; ++i) {
+    const float l = logits[i];
+    if (l == ninf || std::isnan(l)) continue;
+    const float pr = std::exp((l - mx) * inv_t);
+    if (pr > 0.0f && pr >= floor) cand_.emplace_back(pr, int32_t(i));
   }
-  cand_.resize(keep);
-  // softmax over the survivors (sorted, largest first)
-  const float mx = cand_[0].first;
-  double sum = 0;
-  for (auto& c : cand_) sum += (c.first = std::exp(c.first - mx));
-  for (auto& c : cand_) c.first = float(c.first / sum);
-  if (p_.top_p < 1.0f) {  // smallest prefix whose mass reaches top_p (at least one token)
+  auto by_prob = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  if (p_.top_k > 0 && size_t(p_.top_k) < cand_.size()) {
+    std::nth_element(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_prob);
+    cand_.resize(size_t(p_.top_k));
+  }
+  if (p_.top_p < 1.0f) {
+    double mass = 0;
+    for (const auto& c : cand_) mass += c.first;
+    const double target = p_.top_p * mass;
+    size_t sorted = 0, k = 0;
     double cum = 0;
-    size_t k = 0;
-    while (k < cand_.size()) {
-      cum += cand_[k].first;
-      ++k;
-      if (cum >= p_.top_p) break;
+    while (true) {
+      const size_t want = std::min(cand_.size(), std::max<size_t>(64, sorted * 4));
+      std::partial_sort(cand_.begin() + sorted, cand_.begin() + want, cand_.end(), by_prob);
+      for (k = sorted; k < want; ++k) {
+        cum += cand_[k].first;
+        if (cum >= target) break;
+      }
+      if (k < want || want == cand_.size()) break;
+      sorted = want;
     }
-    cand_.resize(k);
-  }
-  if (p_.min_p > 0.0f) {  // drop tokens below min_p x the top probability
-    const float floor = p_.min_p * cand_[0].first;
-    size_t k = 1;
-    while (k < cand_.size() && cand_[k].first >= floor) ++k;
-    cand_.resize(k);
+    cand_.resize(std::min(cand_.size(), k + 1));
   }
   double total = 0;
   for (auto& c : cand_) total += c.first;

@@ -28,6 +28,9 @@ class KVCache {
   int64_t pos() const { return pos_; }          // tokens already in the cache
   int64_t max_ctx() const { return max_ctx_; }
   void truncate(int64_t n);                      // forget positions >= n (n <= pos)
+  // For benchmarks: make positions < n count as filled (zeros) without computing them;
+  // decode speed at a position does not depend on the cached values.
+  void fill_zeros_for_benchmark(int64_t n);
   size_t bytes_per_token() const;
 
  private:

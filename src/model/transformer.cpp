@@ -59,6 +59,19 @@ void KVCache::truncate(int64_t n) {
   pos_ = n;
 }
 
+void KVCache::fill_zeros_for_benchmark(int64_t n) {
+  if (n > max_ctx_) fail("benchmark position ", n, " exceeds the context size ", max_ctx_);
+  reserve(n);
+  std::vector<float> zeros(size_t(kv_dim_) * 1024, 0.0f);
+  for (int64_t l = 0; l < layers_; ++l)
+    for (int64_t p = pos_; p < n; p += 1024) {
+      const size_t cnt = size_t(std::min<int64_t>(1024, n - p)) * kv_dim_;
+      be_.copy(k_[l] + p * kv_dim_, zeros.data(), cnt);
+      be_.copy(v_[l] + p * kv_dim_, zeros.data(), cnt);
+    }
+  pos_ = n;
+}
+
 void KVCache::reserve(int64_t n) {
   if (n <= cap_) return;
   // Grow geometrically (amortised copies) but never past max_ctx.

@@ -1,0 +1,56 @@
+#include "backend/cpu/membw.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "backend/cpu/simd_kernels.h"
+
+namespace s1::cpu {
+
+float read_sum_avx512(const float* p, size_t n);
+float read_sum_avx2(const float* p, size_t n);
+
+namespace {
+float read_sum_scalar(const float* p, size_t n) {
+  float s = 0;
+  for (size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+}  // namespace
+
+BandwidthResult measure_read_bandwidth(int threads, size_t bytes, int repeats) {
+  if (threads <= 0) threads = omp_get_num_procs();
+  const size_t n = bytes / sizeof(float) / 64 * 64;
+  void* mem = nullptr;
+  if (posix_memalign(&mem, 64, n * sizeof(float)) != 0) throw std::bad_alloc();
+  float* buf = static_cast<float*>(mem);
+  auto sum = best_isa() == Isa::Avx512 ? read_sum_avx512 : best_isa() == Isa::Avx2 ? read_sum_avx2 : read_sum_scalar;
+  // First touch from the threads that will read, so pages sit where they are read.
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (size_t i = 0; i < n; ++i) buf[i] = 1.0f;
+  double best = 0;
+  volatile float sink = 0;
+  for (int r = 0; r < repeats + 1; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    float total = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const size_t chunk = (n / nt) / 64 * 64;
+      const size_t b = size_t(t) * chunk, e = t == nt - 1 ? n : b + chunk;
+      total += sum(buf + b, e - b);
+    }
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sink = sink + total;
+    if (r > 0) best = std::max(best, double(n * sizeof(float)) / s / 1e9);  // run 0 is a warm-up
+  }
+  std::free(buf);
+  return {best, n * sizeof(float), threads};
+}
+
+}  // namespace s1::cpu

@@ -1,0 +1,129 @@
+// s1 bench: prefill and decode speed of a model on this machine, next to the memory
+// read bandwidth measured here with the same thread count. Decode is bandwidth-bound:
+// each token reads every weight once plus the KV cache up to its position, so
+// achieved GB/s = bytes per token x tokens/s, counted as calm and yalm count it.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include "backend/cpu/membw.h"
+#include "cli/common.h"
+#include "core/error.h"
+
+namespace s1::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  int64_t prompt = 512, gen = 128;
+  std::string positions = "512,4096";
+  int threads = 0;
+  bool json = false;
+};
+
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+int run_bench(const BenchOptions& o) {
+  auto be = make_cpu_backend(o.threads);
+  const int threads = be->threads();
+  auto model = Model::load(o.model, std::shared_ptr<Backend>(std::move(be)));
+  const ModelConfig& c = model->config();
+  std::vector<int64_t> positions;
+  for (int32_t p : parse_id_list(o.positions)) positions.push_back(p);
+  if (o.prompt <= 0 || o.gen <= 0) fail("--prompt and --gen must be positive");
+
+  if (!o.json) std::fprintf(stderr, "measuring read bandwidth (%d threads)...\n", threads);
+  auto bw = cpu::measure_read_bandwidth(threads);
+
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int32_t> tok(0, int32_t(std::min<int64_t>(c.vocab_size, 150000) - 1));
+  std::vector<int32_t> prompt(size_t(o.prompt));
+  for (auto& t : prompt) t = tok(rng);
+  std::vector<float> logits(size_t(c.vocab_size));
+
+  // Prefill (one warm-up pass on a short prompt first: page faults of the mmap).
+  {
+    KVCache warm(*model, 16);
+    model->forward(warm, std::span<const int32_t>(prompt.data(), std::min<size_t>(8, prompt.size())), logits.data());
+  }
+  if (!o.json) std::fprintf(stderr, "prefill %lld tokens...\n", (long long)o.prompt);
+  KVCache kv(*model, o.prompt + 1);
+  double t0 = now_s();
+  model->forward(kv, prompt, logits.data());
+  const double prefill_tps = double(o.prompt) / (now_s() - t0);
+
+  const WeightStats ws = weight_stats(c, model->weights());
+  // A decode step reads every matrix (lm_head included; the embedding table only one row).
+  const double weight_bytes = double(ws.bytes) - (c.tied_embeddings ? 0.0 : double(model->weights().embed.bytes()));
+  const double kv_bytes_per_pos = double(2 * c.layers * c.kv_dim() * sizeof(float));
+
+  nlohmann::json decode = nlohmann::json::array();
+  for (int64_t pos : positions) {
+    if (!o.json) std::fprintf(stderr, "decode %lld tokens at position %lld...\n", (long long)o.gen, (long long)pos);
+    KVCache dkv(*model, pos + o.gen + 1);
+    dkv.fill_zeros_for_benchmark(pos);
+    int32_t id = prompt[0];
+    model->forward(dkv, std::span<const int32_t>(&id, 1), logits.data());  // warm-up step
+    double kv_read = 0;
+    double t1 = now_s();
+    for (int64_t i = 0; i < o.gen; ++i) {
+      kv_read += kv_bytes_per_pos * double(dkv.pos() + 1);
+      id = tok(rng);
+      model->forward(dkv, std::span<const int32_t>(&id, 1), logits.data());
+    }
+    const double secs = now_s() - t1;
+    const double tps = double(o.gen) / secs;
+    const double bytes_per_token = weight_bytes + kv_read / double(o.gen);
+    const double gbps = bytes_per_token * tps / 1e9;
+    decode.push_back({{"position", pos},
+                      {"tokens_per_s", tps},
+                      {"bytes_per_token", bytes_per_token},
+                      {"gbps", gbps},
+                      {"pct_of_bandwidth", 100.0 * gbps / bw.gbps}});
+  }
+
+  nlohmann::ordered_json j;
+  j["model"] = o.model;
+  j["architecture"] = c.architecture_name;
+  j["weight_dtype"] = dtype_name(model->weights().layers.empty() ? model->weights().embed.dtype : model->weights().layers[0].wq.dtype);
+  j["parameters"] = ws.params;
+  j["weight_bytes_per_token"] = weight_bytes;
+  j["threads"] = threads;
+  j["read_bandwidth_gbps"] = bw.gbps;
+  j["prefill_tokens"] = o.prompt;
+  j["prefill_tokens_per_s"] = prefill_tps;
+  j["prefill_gflops"] = prefill_tps * 2.0 * double(ws.params) / 1e9;
+  j["decode"] = decode;
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("model            %s (%s, %.0f M params, %s)\n", o.model.c_str(), c.architecture_name.c_str(),
+                ws.params / 1e6, j["weight_dtype"].get<std::string>().c_str());
+    std::printf("threads          %d\n", threads);
+    std::printf("read bandwidth   %.1f GB/s (measured, %zu MiB buffer)\n", bw.gbps, bw.bytes >> 20);
+    std::printf("prefill          %.1f tok/s over %lld tokens (%.1f GFLOP/s)\n", prefill_tps, (long long)o.prompt,
+                j["prefill_gflops"].get<double>());
+    for (const auto& d : decode)
+      std::printf("decode @%-7lld  %.2f tok/s, %.1f MB/token, %.1f GB/s = %.1f%% of measured bandwidth\n",
+                  (long long)d["position"].get<int64_t>(), d["tokens_per_s"].get<double>(),
+                  d["bytes_per_token"].get<double>() / 1e6, d["gbps"].get<double>(), d["pct_of_bandwidth"].get<double>());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* c = app.add_subcommand("bench", "Measure prefill / decode speed against this machine's memory bandwidth");
+  c->add_option("-m,--model", o->model, "Model folder")->required();
+  c->add_option("--prompt", o->prompt, "Prefill length in tokens")->capture_default_str();
+  c->add_option("--gen", o->gen, "Decoded tokens per position")->capture_default_str();
+  c->add_option("--positions", o->positions, "Decode at these context positions (comma list)")->capture_default_str();
+  c->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+  c->add_flag("--json", o->json, "Print one JSON object");
+  cmds.emplace_back(c, [o] { return run_bench(*o); });
+}
+
+}  // namespace s1::cli
