@@ -24,6 +24,10 @@ class ChatTemplate {
   // Throws s1::Error on a render failure or raise_exception() in the template.
   std::string apply(const nlohmann::json& messages, bool add_generation_prompt,
                     const nlohmann::json& extra_vars = nlohmann::json::object()) const;
+  // The same for ordered_json, which keeps the key order of objects (nlohmann::json
+  // sorts keys): what `tojson` prints for tool schemas then matches transformers.
+  std::string apply_ordered(const nlohmann::ordered_json& messages, bool add_generation_prompt,
+                            const nlohmann::ordered_json& extra_vars = nlohmann::ordered_json::object()) const;
 
   const std::string& source() const { return source_; }
 

@@ -20,6 +20,7 @@ struct BenchOptions {
   std::string positions = "512,4096";
   int threads = 0;
   bool json = false;
+  std::string quant;
 };
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -27,7 +28,7 @@ double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock:
 int run_bench(const BenchOptions& o) {
   auto be = make_cpu_backend(o.threads);
   const int threads = be->threads();
-  auto model = Model::load(o.model, std::shared_ptr<Backend>(std::move(be)));
+  auto model = Model::load(o.model, std::shared_ptr<Backend>(std::move(be)), load_options(o.quant));
   const ModelConfig& c = model->config();
   std::vector<int64_t> positions;
   for (int32_t p : parse_id_list(o.positions)) positions.push_back(p);
@@ -55,7 +56,8 @@ int run_bench(const BenchOptions& o) {
 
   const WeightStats ws = weight_stats(c, model->weights());
   // A decode step reads every matrix (lm_head included; the embedding table only one row).
-  const double weight_bytes = double(ws.bytes) - (c.tied_embeddings ? 0.0 : double(model->weights().embed.bytes()));
+  const bool separate_head = model->weights().lm_head.data != model->weights().embed.data;
+  const double weight_bytes = double(ws.bytes) - (separate_head ? double(model->weights().embed.bytes()) : 0.0);
   const double kv_bytes_per_pos = double(2 * c.layers * c.kv_dim() * sizeof(float));
 
   nlohmann::json decode = nlohmann::json::array();
@@ -87,6 +89,7 @@ int run_bench(const BenchOptions& o) {
   j["model"] = o.model;
   j["architecture"] = c.architecture_name;
   j["weight_dtype"] = dtype_name(model->weights().layers.empty() ? model->weights().embed.dtype : model->weights().layers[0].wq.dtype);
+  j["kv_bytes_per_position"] = kv_bytes_per_pos;
   j["parameters"] = ws.params;
   j["weight_bytes_per_token"] = weight_bytes;
   j["threads"] = threads;
@@ -123,6 +126,7 @@ void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   c->add_option("--positions", o->positions, "Decode at these context positions (comma list)")->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
   c->add_flag("--json", o->json, "Print one JSON object");
+  add_quant_option(c, o->quant);
   cmds.emplace_back(c, [o] { return run_bench(*o); });
 }
 

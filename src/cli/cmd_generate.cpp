@@ -13,6 +13,7 @@ namespace {
 struct GenerateOptions {
   std::string model, prompt, prompt_file, prompt_ids, messages_file, system, chat_template;
   std::vector<std::string> template_vars;
+  std::string quant;
   bool chat = false, json = false, ignore_eos = false, no_bos = false;
   int64_t max_new = 256, ctx = 0;
   int threads = 0;
@@ -58,7 +59,7 @@ std::vector<int32_t> build_prompt(const GenerateOptions& o, const Tokenizer* tok
 }
 
 int run_generate(const GenerateOptions& o) {
-  auto model = Model::load(o.model, make_cpu_backend(o.threads));
+  auto model = Model::load(o.model, make_cpu_backend(o.threads), load_options(o.quant));
   const ModelConfig& cfg = model->config();
   std::optional<Tokenizer> tok = try_load_tokenizer(o.model);
   std::vector<int32_t> prompt = build_prompt(o, tok ? &*tok : nullptr);
@@ -152,6 +153,7 @@ void add_generate(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds
   c->add_flag("--ignore-eos", o->ignore_eos, "Do not stop at end-of-sequence tokens");
   c->add_flag("--no-bos", o->no_bos, "Do not prepend BOS to a raw prompt");
   c->add_flag("--json", o->json, "Print one JSON record instead of streaming text");
+  add_quant_option(c, o->quant);
   cmds.emplace_back(c, [o] { return run_generate(*o); });
 }
 

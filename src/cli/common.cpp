@@ -33,6 +33,17 @@ ChatTemplate load_chat_template(const std::string& model_path, const Tokenizer* 
   return ChatTemplate(src, bos, eos);
 }
 
+void add_quant_option(CLI::App* c, std::string& quant) {
+  c->add_option("--quant", quant, "Re-encode weights at load: q8_0 (8-bit blocks, ~half the bytes of bf16)")
+      ->check(CLI::IsMember({"q8_0", "none"}));
+}
+
+LoadOptions load_options(const std::string& quant) {
+  LoadOptions o;
+  if (quant == "q8_0") o.quantize = DType::Q8_0;
+  return o;
+}
+
 std::vector<int32_t> parse_id_list(const std::string& s) {
   std::vector<int32_t> ids;
   size_t i = 0;

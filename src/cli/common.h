@@ -32,6 +32,10 @@ std::optional<Tokenizer> try_load_tokenizer(const std::string& model_path);
 // The chat template: `override_spec` is "", "chatml", or a path to a .jinja file.
 ChatTemplate load_chat_template(const std::string& model_path, const Tokenizer* tok, const std::string& override_spec);
 
+// --quant q8_0: re-encode weights at load.
+void add_quant_option(CLI::App* c, std::string& quant);
+LoadOptions load_options(const std::string& quant);
+
 // "1,2,3" -> ids; throws naming the bad entry.
 std::vector<int32_t> parse_id_list(const std::string& s);
 // A file's text, or stdin for "-".

@@ -51,7 +51,7 @@ nlohmann::json read_json(const std::string& path) {
 
 }  // namespace
 
-std::unique_ptr<Model> Model::load(const std::string& path, std::shared_ptr<Backend> backend) {
+std::unique_ptr<Model> Model::load(const std::string& path, std::shared_ptr<Backend> backend, const LoadOptions& opts) {
   if (!fs::exists(path)) fail(path, ": no such file or folder");
   if (!fs::is_directory(path))
     fail(path, ": not a model folder (expected a Hugging Face folder with config.json and *.safetensors)");
@@ -87,7 +87,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, std::shared_ptr<Back
   } else {
     fail(path, ": no model.safetensors or model.safetensors.index.json in this folder");
   }
-  return std::make_unique<Model>(std::move(cfg), std::move(src), std::move(backend), path);
+  return std::make_unique<Model>(std::move(cfg), std::move(src), std::move(backend), path, opts);
 }
 
 }  // namespace s1

@@ -41,11 +41,19 @@ class KVCache {
   std::vector<float*> k_, v_;
 };
 
+struct LoadOptions {
+  // Re-encode every weight matrix at load (DType::Q8_0: about half the bytes of bf16
+  // per decoded token). F32 here means: keep the stored formats.
+  DType quantize = DType::F32;
+};
+
 class Model {
  public:
   // A Hugging Face folder (config.json + safetensors). Throws s1::Error naming the file.
-  static std::unique_ptr<Model> load(const std::string& path, std::shared_ptr<Backend> backend);
-  Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr<Backend> backend, std::string path);
+  static std::unique_ptr<Model> load(const std::string& path, std::shared_ptr<Backend> backend,
+                                     const LoadOptions& opts = {});
+  Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr<Backend> backend, std::string path,
+        const LoadOptions& opts = {});
   ~Model();
 
   const ModelConfig& config() const { return cfg_; }
@@ -68,6 +76,7 @@ class Model {
   std::shared_ptr<Backend> be_;
   std::string path_;
   ModelWeights w_;
+  std::vector<std::unique_ptr<uint8_t[]>> owned_;  // re-encoded weights (quantize at load)
   std::vector<double> inv_freq_;
   // scratch activations for up to scratch_n_ tokens
   int scratch_n_ = 0;

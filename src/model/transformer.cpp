@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backend/cpu/quant.h"
 #include "core/error.h"
 #include "model/model.h"
 
@@ -89,9 +90,27 @@ void KVCache::reserve(int64_t n) {
   cap_ = cap;
 }
 
-Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr<Backend> backend, std::string path)
+Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr<Backend> backend, std::string path,
+             const LoadOptions& opts)
     : cfg_(std::move(cfg)), src_(std::move(src)), be_(std::move(backend)), path_(std::move(path)) {
   w_ = bind_weights(cfg_, *src_);
+  if (opts.quantize == DType::Q8_0) {
+    auto q8 = [&](WeightMatrix& m) {
+      if (m.dtype == DType::Q8_0) return;
+      if (!cpu::can_quantize_q8_0(m)) fail("cannot quantize a ", m.rows, "x", m.cols, " ", dtype_name(m.dtype), " matrix to Q8_0 (columns must be a multiple of 32)");
+      auto buf = std::make_unique<uint8_t[]>(size_t(m.rows) * size_t(m.cols / 32) * sizeof(cpu::BlockQ8_0));
+      cpu::quantize_q8_0(m, reinterpret_cast<cpu::BlockQ8_0*>(buf.get()), be_->threads());
+      m = WeightMatrix{DType::Q8_0, buf.get(), m.rows, m.cols};
+      owned_.push_back(std::move(buf));
+    };
+    // The embedding table stays as stored (one row is read per token); the output head,
+    // read whole every token, is quantised -- its own copy when the two are tied.
+    q8(w_.lm_head);
+    for (auto& L : w_.layers)
+      for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) q8(*m);
+  } else if (opts.quantize != DType::F32) {
+    fail("quantize at load supports q8_0 only, not ", dtype_name(opts.quantize));
+  }
   inv_freq_ = rope_inv_freq(cfg_.rope, cfg_.head_dim);
 }
 

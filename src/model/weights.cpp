@@ -112,7 +112,7 @@ WeightStats weight_stats(const ModelConfig& c, const ModelWeights& w) {
   };
   DType vt = w.embed.dtype == DType::Q8_0 ? DType::F32 : w.embed.dtype;
   m(w.embed);
-  if (!c.tied_embeddings) m(w.lm_head);
+  if (!c.tied_embeddings || w.lm_head.data != w.embed.data) m(w.lm_head);
   v(w.final_norm, vt);
   for (const auto& L : w.layers) {
     for (const auto* x : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) m(*x);

@@ -2,7 +2,9 @@
 
 #include <utf8proc.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 namespace s1::tok {
 
@@ -11,12 +13,14 @@ std::string_view normalize(Normalization n, std::string_view text, std::string& 
   // Code points below U+0300 are NFC-stable and never compose with one another, so
   // text whose bytes are all below 0xCC (the lead byte of U+0300) is already NFC.
   bool maybe_changes = false;
-  for (unsigned char b : text) {
-    if (b >= 0xCC) {
-      maybe_changes = true;
-      break;
-    }
+  size_t i = 0;
+  for (; i + 8 <= text.size() && !maybe_changes; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, text.data() + i, 8);
+    if ((v & 0x8080808080808080ull) == 0) continue;  // all ASCII
+    for (size_t k = 0; k < 8; ++k) maybe_changes |= static_cast<unsigned char>(text[i + k]) >= 0xCC;
   }
+  for (; i < text.size() && !maybe_changes; ++i) maybe_changes = static_cast<unsigned char>(text[i]) >= 0xCC;
   if (!maybe_changes) return text;
   utf8proc_uint8_t* out = nullptr;
   // An explicit length (no UTF8PROC_NULLTERM) keeps U+0000 characters as text.

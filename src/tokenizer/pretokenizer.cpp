@@ -121,8 +121,8 @@ void PreTokenizerPipeline::add_regex_split(std::string_view onig_pattern, const 
 
 void PreTokenizerPipeline::add_prefix_space() { steps_.push_back({nullptr}); }
 
-void PreTokenizerPipeline::split(std::string_view text, const std::function<void(std::string_view)>& emit) const {
-  run(0, text, emit);
+size_t PreTokenizerPipeline::next_char_len(std::string_view text, size_t i) {
+  return i < text.size() ? utf8_next(text, i).len : 1;
 }
 
 void PreTokenizerPipeline::run(size_t step, std::string_view text,
@@ -139,20 +139,7 @@ void PreTokenizerPipeline::run(size_t step, std::string_view text,
     prefixed += text;
     return run(step + 1, prefixed, emit);
   }
-  size_t pos = 0, last = 0;
-  while (pos < text.size()) {
-    size_t ms, me;
-    if (!s.regex->find(text, pos, ms, me)) break;
-    if (me <= ms) {  // empty match: contributes nothing, step over one character
-      if (ms >= text.size()) break;
-      pos = ms + utf8_next(text, ms).len;
-      continue;
-    }
-    if (ms > last) run(step + 1, text.substr(last, ms - last), emit);  // Isolated: gaps are pieces too
-    run(step + 1, text.substr(ms, me - ms), emit);
-    last = pos = me;
-  }
-  if (last < text.size()) run(step + 1, text.substr(last), emit);
+  split_isolated(*s.regex, text, [&](std::string_view piece) { run(step + 1, piece, emit); });
 }
 
 }  // namespace s1::tok

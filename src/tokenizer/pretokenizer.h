@@ -47,12 +47,35 @@ class PreTokenizerPipeline {
   bool empty() const { return steps_.empty(); }
 
   // Calls emit(piece) for every piece of text, in order. Pieces are non-empty.
-  void split(std::string_view text, const std::function<void(std::string_view)>& emit) const;
+  template <typename F>
+  void split(std::string_view text, F&& emit) const {
+    // The usual pipeline (one regex, no prefix space) runs inline, without the
+    // indirect call per piece of the general recursion.
+    if (steps_.size() == 1 && steps_[0].regex) return split_isolated(*steps_[0].regex, text, emit);
+    run(0, text, std::function<void(std::string_view)>(std::ref(emit)));
+  }
 
  private:
   struct Step {
     std::unique_ptr<SplitRegex> regex;  // null: prefix-space step
   };
+  template <typename F>
+  static void split_isolated(const SplitRegex& re, std::string_view text, F&& emit) {
+    size_t pos = 0, last = 0;
+    while (pos < text.size()) {
+      size_t ms, me;
+      if (!re.find(text, pos, ms, me)) break;
+      if (me <= ms) {  // empty match: contributes nothing, step over one character
+        pos = ms + next_char_len(text, ms);
+        continue;
+      }
+      if (ms > last) emit(text.substr(last, ms - last));  // Isolated: gaps are pieces too
+      emit(text.substr(ms, me - ms));
+      last = pos = me;
+    }
+    if (last < text.size()) emit(text.substr(last));
+  }
+  static size_t next_char_len(std::string_view text, size_t i);
   void run(size_t step, std::string_view text, const std::function<void(std::string_view)>& emit) const;
   std::vector<Step> steps_;
 };

@@ -1,5 +1,7 @@
 #include "tokenizer/utf8.h"
 
+#include <cstring>
+
 namespace s1::tok {
 
 Utf8Char utf8_next(std::string_view s, size_t i) {
@@ -38,6 +40,15 @@ bool utf8_is_valid(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
+    // Eight ASCII bytes at a time.
+    if (i + 8 <= n) {
+      uint64_t v;
+      std::memcpy(&v, s.data() + i, 8);
+      if ((v & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     // ASCII fast path: most text is mostly ASCII.
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 
 namespace s1 {
@@ -101,6 +102,46 @@ TEST(CpuBackend, RmsnormRopeAttentionBasics) {
   std::vector<float> k = {1, 0, 0, 0}, v = {5, 6, 7, 8}, out(4);
   be->attention(q.data(), 1, k.data(), v.data(), 0, AttentionShape{1, 1, 4, 4, 4}, out.data());
   EXPECT_EQ(out, v);
+}
+
+}  // namespace
+}  // namespace s1
+
+namespace s1 {
+namespace {
+
+TEST(Q8_0, QuantizeMatchesReferenceFormulaAndKernelsAgree) {
+  std::mt19937 rng(99);
+  for (int64_t cols : {32, 64, 96, 4864}) {
+    const int64_t rows = 37;
+    Weights w = random_weights(DType::F32, rows, cols, rng);
+    std::vector<cpu::BlockQ8_0> q(rows * cols / 32);
+    cpu::quantize_q8_0(w.m, q.data(), 2);
+    // reference formula on one block: d = amax/127, q = round(x/d)
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(w.f32[i]));
+    EXPECT_EQ(q[0].d, f32_to_f16(amax / 127.0f));
+    for (int i = 0; i < 32; ++i) EXPECT_EQ(q[0].q[i], int8_t(std::lround(w.f32[i] / (amax / 127.0f))));
+    WeightMatrix qm{DType::Q8_0, q.data(), rows, cols};
+    // dequantised values are within half a step of the originals
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        const auto& blk = q[(r * cols + c) / 32];
+        ASSERT_NEAR(cpu::weight_at(qm, r, c), w.f32[r * cols + c], 0.57f * f16_to_f32(blk.d) + 1e-6f);
+      }
+    for (int n : {1, 3, 4, 7}) {
+      std::vector<float> x(n * cols), want(n * rows), got(n * rows);
+      std::normal_distribution<float> nd;
+      for (auto& v : x) v = nd(rng);
+      cpu::matmul_rows_scalar(x.data(), n, cols, qm, 0, rows, want.data(), rows);
+      for (auto isa : {cpu::Isa::Avx2, cpu::Isa::Avx512}) {
+        if (!cpu::isa_supported(isa)) continue;
+        cpu::matmul_rows_for(isa)(x.data(), n, cols, qm, 0, rows, got.data(), rows);
+        for (size_t i = 0; i < want.size(); ++i)
+          ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::sqrt(float(cols)))) << cpu::isa_name(isa) << " cols " << cols;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -149,3 +149,31 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ModelReference,
 
 }  // namespace
 }  // namespace s1
+
+namespace s1 {
+namespace {
+
+// Q8_0 at load: the error against the f32 reference, reported (and bounded: 8-bit
+// weights of these random models shift the logits by a few percent of their range).
+TEST_P(ModelReference, Q8_0LogitError) {
+  const std::string name = GetParam();
+  LoadOptions lo;
+  lo.quantize = DType::Q8_0;
+  auto model = Model::load(kModels + name + "/f32", make_cpu_backend(2), lo);
+  Ref ref(name);
+  auto ids = ref.ids("input_ids");
+  auto want = ref.floats("logits_f32_weights");
+  const int64_t T = ref.shape("input_ids")[1], V = model->config().vocab_size;
+  KVCache kv(*model, T);
+  std::vector<float> got(T * V);
+  model->forward(kv, std::span<const int32_t>(ids.data(), T), got.data(), true);
+  double worst = 0;
+  for (int64_t i = 0; i < T * V; ++i) worst = std::max(worst, double(std::fabs(got[i] - want[i])));
+  const double rel = worst / max_abs(want);
+  RecordProperty("q8_0_max_rel_logit_error", std::to_string(rel));
+  std::printf("[ q8_0 ] %s: max |logit error| = %.4g x max|logit|\n", name.c_str(), rel);
+  EXPECT_LT(rel, 5e-2);
+}
+
+}  // namespace
+}  // namespace s1

@@ -2,6 +2,7 @@
 // Compiled with -mavx2 -mfma -mf16c.
 #include <immintrin.h>
 
+#include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 
 namespace s1::cpu {
@@ -70,6 +71,46 @@ inline void tile(const float* x, int64_t xstride, const WeightMatrix& w, int64_t
     }
 }
 
+// Q8_0 (see matmul_avx512.cpp): four 8-lane quarters per 32-weight block.
+template <int ROWS, int TOKS>
+inline void tile_q8(const float* x, int64_t xstride, const WeightMatrix& w, int64_t r, float* y, int64_t ystride) {
+  __m256 acc[ROWS][TOKS];
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm256_setzero_ps();
+  const int64_t nb = w.cols / 32;
+  const BlockQ8_0* wr[ROWS];
+  for (int i = 0; i < ROWS; ++i) wr[i] = static_cast<const BlockQ8_0*>(w.data) + (r + i) * nb;
+  for (int64_t b = 0; b < nb; ++b) {
+    for (int i = 0; i < ROWS; ++i) {
+      const BlockQ8_0& blk = wr[i][b];
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(blk.d));
+      for (int k = 0; k < 4; ++k) {
+        const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.q + 8 * k));
+        const __m256 wv = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)));
+        for (int t = 0; t < TOKS; ++t)
+          acc[i][t] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + t * xstride + b * 32 + 8 * k), acc[i][t]);
+      }
+    }
+  }
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) y[t * ystride + r + i] = hsum(acc[i][t]);
+}
+
+void rows_q8(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
+             int64_t ystride) {
+  int t = 0;
+  for (; t + 4 <= n; t += 4) {
+    int64_t r = r0;
+    for (; r + 2 <= r1; r += 2) tile_q8<2, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile_q8<1, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+  for (; t < n; ++t) {
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) tile_q8<4, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile_q8<1, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+}
+
 template <DType D>
 void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
           int64_t ystride) {
@@ -94,6 +135,7 @@ void matmul_rows_avx2(const float* x, int n, int64_t xstride, const WeightMatrix
     case DType::F32: return rows<DType::F32>(x, n, xstride, w, r0, r1, y, ystride);
     case DType::BF16: return rows<DType::BF16>(x, n, xstride, w, r0, r1, y, ystride);
     case DType::F16: return rows<DType::F16>(x, n, xstride, w, r0, r1, y, ystride);
+    case DType::Q8_0: return rows_q8(x, n, xstride, w, r0, r1, y, ystride);
     default: return matmul_rows_scalar(x, n, xstride, w, r0, r1, y, ystride);
   }
 }

@@ -3,6 +3,7 @@
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c.
 #include <immintrin.h>
 
+#include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 
 namespace s1::cpu {
@@ -69,6 +70,51 @@ inline void tile(const float* x, int64_t xstride, const WeightMatrix& w, int64_t
     for (int t = 0; t < TOKS; ++t) y[t * ystride + r + i] = _mm512_reduce_add_ps(acc[i][t]);
 }
 
+// Q8_0: per 32-weight block, widen int8 -> f32 (two 16-lane halves), scale by the
+// block's d, then the same FMAs as the float formats. No activation quantisation, so
+// the only error is the weights' own rounding.
+template <int ROWS, int TOKS>
+inline void tile_q8(const float* x, int64_t xstride, const WeightMatrix& w, int64_t r, float* y, int64_t ystride) {
+  __m512 acc[ROWS][TOKS];
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm512_setzero_ps();
+  const int64_t nb = w.cols / 32;
+  const BlockQ8_0* wr[ROWS];
+  for (int i = 0; i < ROWS; ++i) wr[i] = static_cast<const BlockQ8_0*>(w.data) + (r + i) * nb;
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512 x0[TOKS], x1[TOKS];
+    for (int t = 0; t < TOKS; ++t) {
+      x0[t] = _mm512_loadu_ps(x + t * xstride + b * 32);
+      x1[t] = _mm512_loadu_ps(x + t * xstride + b * 32 + 16);
+    }
+    for (int i = 0; i < ROWS; ++i) {
+      const BlockQ8_0& blk = wr[i][b];
+      const __m512 d = _mm512_set1_ps(_cvtsh_ss(blk.d));
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.q));
+      const __m512 w0 = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))));
+      const __m512 w1 = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))));
+      for (int t = 0; t < TOKS; ++t) acc[i][t] = _mm512_fmadd_ps(w1, x1[t], _mm512_fmadd_ps(w0, x0[t], acc[i][t]));
+    }
+  }
+  for (int i = 0; i < ROWS; ++i)
+    for (int t = 0; t < TOKS; ++t) y[t * ystride + r + i] = _mm512_reduce_add_ps(acc[i][t]);
+}
+
+void rows_q8(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
+             int64_t ystride) {
+  int t = 0;
+  for (; t + 4 <= n; t += 4) {
+    int64_t r = r0;
+    for (; r + 2 <= r1; r += 2) tile_q8<2, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile_q8<1, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+  for (; t < n; ++t) {
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) tile_q8<4, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+    for (; r < r1; ++r) tile_q8<1, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
+  }
+}
+
 template <DType D>
 void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
           int64_t ystride) {
@@ -95,6 +141,7 @@ void matmul_rows_avx512(const float* x, int n, int64_t xstride, const WeightMatr
     case DType::F32: return rows<DType::F32>(x, n, xstride, w, r0, r1, y, ystride);
     case DType::BF16: return rows<DType::BF16>(x, n, xstride, w, r0, r1, y, ystride);
     case DType::F16: return rows<DType::F16>(x, n, xstride, w, r0, r1, y, ystride);
+    case DType::Q8_0: return rows_q8(x, n, xstride, w, r0, r1, y, ystride);
     default: return matmul_rows_scalar(x, n, xstride, w, r0, r1, y, ystride);
   }
 }

@@ -1,4 +1,5 @@
 // The plain reference matmul: every SIMD path is tested against it.
+#include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 
 namespace s1::cpu {
@@ -9,6 +10,10 @@ float weight_at(const WeightMatrix& w, int64_t r, int64_t c) {
     case DType::F32: return static_cast<const float*>(w.data)[i];
     case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
     case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
+    case DType::Q8_0: {
+      const auto* blk = static_cast<const BlockQ8_0*>(w.data) + i / 32;
+      return f16_to_f32(blk->d) * float(blk->q[i % 32]);
+    }
     default: return 0.0f;  // other formats are rejected before a kernel is called
   }
 }

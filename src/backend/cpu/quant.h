@@ -1,0 +1,22 @@
+// Block-quantised weight formats. Q8_0 (the llama.cpp layout): blocks of 32 weights,
+// one f16 scale d and 32 int8 q, value = d * q. Decode reads about half the bytes of
+// bf16. Rows must have a multiple of 32 columns.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "backend/backend.h"
+
+namespace s1::cpu {
+
+struct BlockQ8_0 {
+  uint16_t d;  // f16 scale
+  int8_t q[32];
+};
+static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block must be 34 bytes");
+
+// Quantises rows of `src` (f32 / bf16 / f16) into dst (rows * cols / 32 blocks).
+void quantize_q8_0(const WeightMatrix& src, BlockQ8_0* dst, int threads);
+bool can_quantize_q8_0(const WeightMatrix& w);
+
+}  // namespace s1::cpu
