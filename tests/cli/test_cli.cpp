@@ -16,12 +16,12 @@ const std::string kBin = S1_BINARY;
 const std::string kTiny = kData + "/reference/models/qwen2-tied/f32";
 const std::string kTok = kData + "/reference/tokenizer/qwen2.5";
 
-struct Run {
+struct CliRun {
   int code;
   std::string out, err;
 };
 
-Run run(const std::string& args, const std::string& stdin_text = "") {
+CliRun run(const std::string& args, const std::string& stdin_text = "") {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("s1-cli-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -32,20 +32,20 @@ Run run(const std::string& args, const std::string& stdin_text = "") {
     std::ifstream f(p);
     return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   };
-  Run r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
+  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
   fs::remove_all(dir);
   return r;
 }
 
 TEST(Cli, GenerateWithPromptIdsJson) {
-  Run r = run("generate -m " + kTiny + " --prompt-ids 5,6,7,8 -n 6 --json");
+  CliRun r = run("generate -m " + kTiny + " --prompt-ids 5,6,7,8 -n 6 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["prompt_ids"], nlohmann::json({5, 6, 7, 8}));
   EXPECT_EQ(j["output_ids"].size(), 6u);
   for (const char* k : {"text", "prefill_tokens_per_s", "decode_tokens_per_s", "stop_reason"}) EXPECT_TRUE(j.contains(k)) << k;
   // greedy by default: the same command gives the same ids
-  Run r2 = run("generate -m " + kTiny + " --prompt-ids 5,6,7,8 -n 6 --json");
+  CliRun r2 = run("generate -m " + kTiny + " --prompt-ids 5,6,7,8 -n 6 --json");
   EXPECT_EQ(nlohmann::json::parse(r2.out)["output_ids"], j["output_ids"]);
 }
 
@@ -59,29 +59,29 @@ TEST(Cli, SeededSamplingIsReproducible) {
 }
 
 TEST(Cli, TokenizeDetokenizeTemplate) {
-  Run t = run("tokenize -m " + kTok + " -", "Hello world<|im_end|>");
+  CliRun t = run("tokenize -m " + kTok + " -", "Hello world<|im_end|>");
   ASSERT_EQ(t.code, 0) << t.err;
   EXPECT_EQ(nlohmann::json::parse(t.out), nlohmann::json({9707, 1879, 151645}));
-  Run ts = run("tokenize -m " + kTok + " --special-as-text -", "<|im_end|>");
+  CliRun ts = run("tokenize -m " + kTok + " --special-as-text -", "<|im_end|>");
   EXPECT_NE(nlohmann::json::parse(ts.out).size(), 1u);
-  Run d = run("detokenize -m " + kTok + " 9707,1879,151645");
+  CliRun d = run("detokenize -m " + kTok + " 9707,1879,151645");
   EXPECT_EQ(d.out, "Hello world<|im_end|>");
 
   namespace fs = std::filesystem;
   fs::path msgs = fs::temp_directory_path() / "s1-cli-msgs.json";
   std::ofstream(msgs) << R"([{"role":"user","content":"How many r in raspberry?"}])";
-  Run tp = run("template -m " + kTok + " --messages " + msgs.string() + " --add-generation-prompt");
+  CliRun tp = run("template -m " + kTok + " --messages " + msgs.string() + " --add-generation-prompt");
   ASSERT_EQ(tp.code, 0) << tp.err;
   EXPECT_EQ(tp.out,
             "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
             "<|im_start|>user\nHow many r in raspberry?<|im_end|>\n<|im_start|>assistant\n");
-  Run ml = run("template -m " + kTok + " --chat-template chatml --messages " + msgs.string());
+  CliRun ml = run("template -m " + kTok + " --chat-template chatml --messages " + msgs.string());
   EXPECT_EQ(ml.out, "<|im_start|>user\nHow many r in raspberry?<|im_end|>\n");
   fs::remove(msgs);
 }
 
 TEST(Cli, Info) {
-  Run r = run("info -m " + kTiny + " --json");
+  CliRun r = run("info -m " + kTiny + " --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["family"], "qwen2");
@@ -90,21 +90,21 @@ TEST(Cli, Info) {
 }
 
 TEST(Cli, ErrorsAreOneLineAndNonZero) {
-  Run a = run("generate -m /nonexistent --prompt-ids 1");
+  CliRun a = run("generate -m /nonexistent --prompt-ids 1");
   EXPECT_NE(a.code, 0);
   EXPECT_NE(a.err.find("/nonexistent"), std::string::npos) << a.err;
   EXPECT_TRUE(a.out.empty());
-  Run b = run("generate -m " + kTiny + " -p hello");  // fixture has no tokenizer
+  CliRun b = run("generate -m " + kTiny + " -p hello");  // fixture has no tokenizer
   EXPECT_NE(b.code, 0);
   EXPECT_NE(b.err.find("--prompt-ids"), std::string::npos) << b.err;
-  Run c = run("generate -m " + kTiny + " --prompt-ids 1,x");
+  CliRun c = run("generate -m " + kTiny + " --prompt-ids 1,x");
   EXPECT_NE(c.code, 0);
   EXPECT_NE(c.err.find("'x'"), std::string::npos) << c.err;
-  Run d = run("generate -m " + kTiny + " --prompt-ids 99999");
+  CliRun d = run("generate -m " + kTiny + " --prompt-ids 99999");
   EXPECT_NE(d.code, 0);
-  Run e = run("frobnicate");
+  CliRun e = run("frobnicate");
   EXPECT_NE(e.code, 0);
-  Run f = run("generate -m " + kTiny + " --prompt-ids 1 --temperature -1");
+  CliRun f = run("generate -m " + kTiny + " --prompt-ids 1 --temperature -1");
   EXPECT_NE(f.code, 0);
 }
 
