@@ -11,6 +11,7 @@ PKGS=(
   libutf8proc-dev         # Unicode NFC
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev        # microbenchmarks
+  libopenblas-dev         # peer GEMM in bench/bench_gemm_peers (not used by the engine)
   clang libclang-rt-14-dev   # libFuzzer targets
 )
 missing=()

@@ -36,6 +36,7 @@ int run_bench(const BenchOptions& o) {
 
   if (!o.json) std::fprintf(stderr, "measuring read bandwidth (%d threads)...\n", threads);
   auto bw = cpu::measure_read_bandwidth(threads);
+  const double peak = cpu::measure_fma_peak_gflops(threads);
 
   std::mt19937 rng(1);
   std::uniform_int_distribution<int32_t> tok(0, int32_t(std::min<int64_t>(c.vocab_size, 150000) - 1));
@@ -97,6 +98,8 @@ int run_bench(const BenchOptions& o) {
   j["prefill_tokens"] = o.prompt;
   j["prefill_tokens_per_s"] = prefill_tps;
   j["prefill_gflops"] = prefill_tps * 2.0 * double(ws.params) / 1e9;
+  j["fma_peak_gflops"] = peak;
+  j["prefill_pct_of_peak"] = peak > 0 ? 100.0 * j["prefill_gflops"].get<double>() / peak : 0.0;
   j["decode"] = decode;
   if (o.json) {
     std::cout << j.dump() << "\n";
@@ -105,8 +108,9 @@ int run_bench(const BenchOptions& o) {
                 ws.params / 1e6, j["weight_dtype"].get<std::string>().c_str());
     std::printf("threads          %d\n", threads);
     std::printf("read bandwidth   %.1f GB/s (measured, %zu MiB buffer)\n", bw.gbps, bw.bytes >> 20);
-    std::printf("prefill          %.1f tok/s over %lld tokens (%.1f GFLOP/s)\n", prefill_tps, (long long)o.prompt,
-                j["prefill_gflops"].get<double>());
+    std::printf("f32 FMA peak     %.1f GFLOP/s (measured)\n", peak);
+    std::printf("prefill          %.1f tok/s over %lld tokens (%.1f GFLOP/s = %.1f%% of peak; 2 x params FLOP/token)\n",
+                prefill_tps, (long long)o.prompt, j["prefill_gflops"].get<double>(), j["prefill_pct_of_peak"].get<double>());
     for (const auto& d : decode)
       std::printf("decode @%-7lld  %.2f tok/s, %.1f MB/token, %.1f GB/s = %.1f%% of measured bandwidth\n",
                   (long long)d["position"].get<int64_t>(), d["tokens_per_s"].get<double>(),

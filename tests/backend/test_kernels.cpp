@@ -146,3 +146,31 @@ TEST(Q8_0, QuantizeMatchesReferenceFormulaAndKernelsAgree) {
 
 }  // namespace
 }  // namespace s1
+
+namespace s1 {
+namespace {
+
+TEST(Attention, Avx512MatchesScalar) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  for (int head_dim : {16, 64, 128}) {
+    for (int group : {1, 2, 7}) {
+      for (int64_t len : {1, 15, 16, 17, 100, 531}) {
+        const int64_t kv_stride = 3 * head_dim;  // this kv head sits inside a wider cache row
+        std::vector<float> q(group * head_dim), k(len * kv_stride), v(len * kv_stride);
+        for (auto* vec : {&q, &k, &v})
+          for (auto& x : *vec) x = 2.0f * nd(rng);
+        std::vector<float> want(group * head_dim), got(group * head_dim), s1(group * len), s2(group * len);
+        const float scale = 1.0f / std::sqrt(float(head_dim));
+        cpu::attention_group_scalar(q.data(), group, k.data(), v.data(), kv_stride, len, head_dim, scale, s1.data(), want.data());
+        cpu::attention_group_avx512(q.data(), head_dim, group, k.data(), v.data(), kv_stride, len, head_dim, scale, s2.data(), got.data());
+        for (size_t i = 0; i < want.size(); ++i)
+          ASSERT_NEAR(got[i], want[i], 2e-5f * (1 + std::fabs(want[i]))) << "head_dim " << head_dim << " group " << group << " len " << len;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace s1

@@ -20,7 +20,9 @@ namespace {
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads)
-      : threads_(threads > 0 ? threads : omp_get_num_procs()), matmul_rows_(cpu::matmul_rows_for(cpu::best_isa())) {}
+      : threads_(threads > 0 ? threads : omp_get_num_procs()),
+        matmul_rows_(cpu::matmul_rows_for(cpu::best_isa())),
+        use_avx512_(cpu::best_isa() == cpu::Isa::Avx512) {}
 
   const char* name() const override { return "cpu"; }
   int threads() const override { return threads_; }
@@ -41,10 +43,12 @@ class CpuBackend final : public Backend {
 
   void matmul(const float* x, int n, const WeightMatrix& w, float* y) override {
     // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
-    const int64_t block = 16;
+    // Dynamic scheduling: a thread that lost its core to another process for a while
+    // does not hold up the others (static shares made decode stall on a busy machine).
+    const int64_t block = n == 1 ? 32 : 16;
     const int64_t nblocks = (w.rows + block - 1) / block;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < nblocks; ++b) {
       int64_t r0 = b * block, r1 = std::min(w.rows, r0 + block);
       matmul_rows_(x, n, w.cols, w, r0, r1, y, w.rows);
@@ -92,35 +96,26 @@ class CpuBackend final : public Backend {
                  const AttentionShape& s, float* out) override {
     const int group = s.heads / s.kv_heads;
     const float scale = 1.0f / std::sqrt(float(s.head_dim));
-    const int64_t pairs = int64_t(n) * s.heads;
-    const int nt = static_cast<int>(std::min<int64_t>(threads_, pairs));
+    const bool simd = use_avx512_ && s.head_dim % 16 == 0 && s.head_dim <= 256;
+    // Work items are (token, kv head): the query heads of a group share each K/V row load.
+    const int64_t items = int64_t(n) * s.kv_heads;
+    const int nt = static_cast<int>(std::min<int64_t>(threads_, items));
 #pragma omp parallel num_threads(nt)
     {
-      std::vector<float> score(static_cast<size_t>(pos0 + n));
+      std::vector<float> score(static_cast<size_t>(group) * size_t(pos0 + n));
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t p = 0; p < pairs; ++p) {
-        const int t = static_cast<int>(p / s.heads), h = static_cast<int>(p % s.heads);
-        const int kvh = h / group;
-        const float* qv = q + t * s.q_stride + int64_t(h) * s.head_dim;
+      for (int64_t it = 0; it < items; ++it) {
+        const int t = static_cast<int>(it / s.kv_heads), kvh = static_cast<int>(it % s.kv_heads);
         const int64_t len = pos0 + t + 1;  // causal: positions 0 .. pos0 + t
-        float mx = -INFINITY;
-        for (int64_t j = 0; j < len; ++j) {
-          const float* kv = k_cache + j * s.kv_stride + int64_t(kvh) * s.head_dim;
-          float d = 0;
-          for (int i = 0; i < s.head_dim; ++i) d += qv[i] * kv[i];
-          score[j] = d * scale;
-          mx = std::max(mx, score[j]);
-        }
-        float sum = 0;
-        for (int64_t j = 0; j < len; ++j) sum += (score[j] = std::exp(score[j] - mx));
-        const float inv = 1.0f / sum;
-        float* o = out + t * s.q_stride + int64_t(h) * s.head_dim;
-        std::fill(o, o + s.head_dim, 0.0f);
-        for (int64_t j = 0; j < len; ++j) {
-          const float* vv = v_cache + j * s.kv_stride + int64_t(kvh) * s.head_dim;
-          const float pj = score[j] * inv;
-          for (int i = 0; i < s.head_dim; ++i) o[i] += pj * vv[i];
-        }
+        const float* qg = q + t * s.q_stride + int64_t(kvh) * group * s.head_dim;
+        float* og = out + t * s.q_stride + int64_t(kvh) * group * s.head_dim;
+        const float* kb = k_cache + int64_t(kvh) * s.head_dim;
+        const float* vb = v_cache + int64_t(kvh) * s.head_dim;
+        if (simd)
+          cpu::attention_group_avx512(qg, s.head_dim, group, kb, vb, s.kv_stride, len, s.head_dim, scale,
+                                      score.data(), og);
+        else
+          cpu::attention_group_scalar(qg, group, kb, vb, s.kv_stride, len, s.head_dim, scale, score.data(), og);
       }
     }
   }
@@ -139,6 +134,7 @@ class CpuBackend final : public Backend {
  private:
   int threads_;
   cpu::MatmulRowsFn matmul_rows_;
+  bool use_avx512_;
 };
 
 }  // namespace

@@ -14,6 +14,8 @@ namespace s1::cpu {
 
 float read_sum_avx512(const float* p, size_t n);
 float read_sum_avx2(const float* p, size_t n);
+float fma_loop_avx512(int64_t iters);
+float fma_loop_avx2(int64_t iters);
 
 namespace {
 float read_sum_scalar(const float* p, size_t n) {
@@ -22,6 +24,26 @@ float read_sum_scalar(const float* p, size_t n) {
   return s;
 }
 }  // namespace
+
+double measure_fma_peak_gflops(int threads) {
+  if (threads <= 0) threads = omp_get_num_procs();
+  const Isa isa = best_isa();
+  if (isa == Isa::Scalar) return 0;
+  const int lanes = isa == Isa::Avx512 ? 16 : 8;
+  const int64_t iters = 20'000'000;
+  double best = 0;
+  volatile float sink = 0;
+  for (int r = 0; r < 3; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    float total = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    total += isa == Isa::Avx512 ? fma_loop_avx512(iters) : fma_loop_avx2(iters);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sink = sink + total;
+    best = std::max(best, 2.0 * lanes * 12.0 * double(iters) * threads / s / 1e9);
+  }
+  return best;
+}
 
 BandwidthResult measure_read_bandwidth(int threads, size_t bytes, int repeats) {
   if (threads <= 0) threads = omp_get_num_procs();

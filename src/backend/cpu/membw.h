@@ -12,6 +12,10 @@ struct BandwidthResult {
   int threads;
 };
 
+// Peak f32 FLOP/s of `threads` threads running register-only FMA chains (the
+// ceiling for prefill GEMMs; `s1 bench` reports prefill as a fraction of it).
+double measure_fma_peak_gflops(int threads);
+
 BandwidthResult measure_read_bandwidth(int threads, size_t bytes = size_t(1) << 30, int repeats = 5);
 
 }  // namespace s1::cpu

@@ -21,6 +21,16 @@ void matmul_rows_avx2(const float* x, int n, int64_t xstride, const WeightMatrix
 void matmul_rows_avx512(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1,
                         float* y, int64_t ystride);
 
+// Attention of `group` query heads sharing one kv head over cache rows 0..len-1
+// (see attention_avx512.cpp). Requires head_dim % 16 == 0 and head_dim <= 256.
+void attention_group_avx512(const float* q, int64_t q_head_stride, int group, const float* k, const float* v,
+                            int64_t kv_stride, int64_t len, int head_dim, float scale, float* scratch, float* out);
+// Scalar reference of the same (query / output heads head_dim apart).
+void attention_group_scalar(const float* q, int group, const float* k, const float* v, int64_t kv_stride,
+                            int64_t len, int head_dim, float scale, float* score, float* out);
+
+void matmul_rows_avx512_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y);
+
 enum class Isa { Scalar, Avx2, Avx512 };
 const char* isa_name(Isa isa);
 Isa best_isa();  // what this CPU supports, capped by env S1_ISA=scalar|avx2|avx512

@@ -1,0 +1,43 @@
+// A/B of the two one-token matmul kernels on a matrix far larger than the caches
+// (the Qwen2.5-0.5B output head, 151936 x 896 bf16 = 272 MB), single thread, the
+// variants alternating so that machine noise hits both alike.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "backend/cpu/simd_kernels.h"
+
+namespace s1 {
+namespace {
+
+constexpr int64_t R = 151936, C = 896;
+
+struct Head {
+  std::vector<uint16_t> w = std::vector<uint16_t>(size_t(R * C), 0x3c00);
+  std::vector<float> x = std::vector<float>(C, 0.5f), y = std::vector<float>(R);
+  WeightMatrix m{DType::BF16, w.data(), R, C};
+};
+Head& head() {
+  static Head h;
+  return h;
+}
+
+void BM_Gemv_Tiles(benchmark::State& st) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) return st.SkipWithError("no AVX-512");
+  Head& h = head();
+  for (auto _ : st) cpu::matmul_rows_avx512(h.x.data(), 1, C, h.m, 0, R, h.y.data(), R);
+  st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(h.m.bytes()));
+}
+void BM_Gemv_RowStream(benchmark::State& st) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) return st.SkipWithError("no AVX-512");
+  Head& h = head();
+  for (auto _ : st) cpu::matmul_rows_avx512_stream(h.x.data(), h.m, 0, R, h.y.data());
+  st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(h.m.bytes()));
+}
+BENCHMARK(BM_Gemv_Tiles)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Gemv_RowStream)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+
+}  // namespace
+}  // namespace s1
+
+BENCHMARK_MAIN();

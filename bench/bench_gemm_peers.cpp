@@ -1,0 +1,64 @@
+// Our prefill matmul against OpenBLAS (Debian's libopenblas) on the same shape:
+// sgemm on f32 weights (the conversion from bf16 not timed: the best case for a BLAS
+// path). Debian 12's OpenBLAS 0.3.21 is built without BUILD_BFLOAT16, so its
+// cblas_sbgemm is declared but absent; oneDNN is not packaged for Debian 12.
+// This is the "measure both, keep the winner" check for the prefill GEMM.
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <random>
+#include <vector>
+
+#include "backend/backend.h"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace s1 {
+namespace {
+
+constexpr int M = 512, N = 4864, K = 896;  // 512 tokens x FFN up-projection of Qwen2.5-0.5B
+
+struct Data {
+  std::vector<float> x, wf;
+  std::vector<uint16_t> wb;
+  Data() : x(size_t(M) * K), wf(size_t(N) * K), wb(wf.size()) {
+    std::mt19937 rng(3);
+    std::normal_distribution<float> nd(0.0f, 0.05f);
+    for (auto& v : x) v = nd(rng);
+    for (size_t i = 0; i < wf.size(); ++i) wb[i] = f32_to_bf16(wf[i] = nd(rng));
+  }
+};
+Data& data() {
+  static Data d;
+  return d;
+}
+
+void flops(benchmark::State& st) {
+  st.counters["FLOP/s"] = benchmark::Counter(2.0 * M * N * K, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Ours_Bf16Weights(benchmark::State& st) {
+  auto be = make_cpu_backend(int(st.range(0)));
+  Data& d = data();
+  std::vector<float> y(size_t(M) * N);
+  WeightMatrix w{DType::BF16, d.wb.data(), N, K};
+  for (auto _ : st) be->matmul(d.x.data(), M, w, y.data());
+  flops(st);
+}
+
+void BM_OpenBlas_Sgemm(benchmark::State& st) {
+  openblas_set_num_threads(int(st.range(0)));
+  Data& d = data();
+  std::vector<float> y(size_t(M) * N);
+  for (auto _ : st)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, d.x.data(), K, d.wf.data(), K, 0.0f, y.data(), N);
+  flops(st);
+}
+
+BENCHMARK(BM_Ours_Bf16Weights)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenBlas_Sgemm)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace s1
+
+BENCHMARK_MAIN();
