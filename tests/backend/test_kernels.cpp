@@ -174,3 +174,26 @@ TEST(Attention, Avx512MatchesScalar) {
 
 }  // namespace
 }  // namespace s1
+
+namespace s1 {
+namespace {
+
+TEST(Elementwise, SwigluAvx512MatchesScalar) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(8);
+  std::normal_distribution<float> nd(0.0f, 6.0f);
+  for (size_t n : {1, 15, 16, 17, 4864, 4867}) {
+    std::vector<float> g(n), u(n), got(n);
+    for (size_t i = 0; i < n; ++i) g[i] = nd(rng), u[i] = nd(rng);
+    g[0] = -200.0f;  // exp overflow side: silu -> -0
+    if (n > 1) g[1] = 200.0f;
+    cpu::swiglu_avx512(g.data(), u.data(), n, got.data());
+    for (size_t i = 0; i < n; ++i) {
+      const float want = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      ASSERT_NEAR(got[i], want, 1e-5f * (1 + std::fabs(want))) << "g=" << g[i];
+    }
+  }
+}
+
+}  // namespace
+}  // namespace s1

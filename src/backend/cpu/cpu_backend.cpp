@@ -121,6 +121,7 @@ class CpuBackend final : public Backend {
   }
 
   void swiglu(const float* gate, const float* up, size_t n, float* out) override {
+    if (use_avx512_) return cpu::swiglu_avx512(gate, up, n, out);
     for (size_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
   }
 

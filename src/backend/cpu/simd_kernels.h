@@ -4,6 +4,7 @@
 // helpers in anonymous namespaces: no inline function with AVX-512 code can leak into
 // generic code through the linker.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "backend/backend.h"
@@ -30,6 +31,9 @@ void attention_group_scalar(const float* q, int group, const float* k, const flo
                             int64_t len, int head_dim, float scale, float* score, float* out);
 
 void matmul_rows_avx512_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y);
+
+// out[i] = silu(gate[i]) * up[i]
+void swiglu_avx512(const float* gate, const float* up, size_t n, float* out);
 
 enum class Isa { Scalar, Avx2, Avx512 };
 const char* isa_name(Isa isa);
