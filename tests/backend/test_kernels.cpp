@@ -197,3 +197,45 @@ TEST(Elementwise, SwigluAvx512MatchesScalar) {
 
 }  // namespace
 }  // namespace s1
+
+namespace s1 {
+namespace {
+
+// The integer path equals the scalar dot of the dequantised weights and the
+// dequantised (Q8_0-rounded) activations, for any token count.
+TEST(Q8_0, VnniMatchesDequantisedReference) {
+  if (!cpu::vnni_supported()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  std::mt19937 rng(21);
+  std::normal_distribution<float> nd;
+  for (int64_t cols : {32, 96, 896}) {
+    const int64_t rows = 45;
+    Weights w = random_weights(DType::F32, rows, cols, rng);
+    std::vector<cpu::BlockQ8_0> q(rows * cols / 32);
+    cpu::quantize_q8_0(w.m, q.data(), 1);
+    WeightMatrix qm{DType::Q8_0, q.data(), rows, cols};
+    for (int n : {1, 4, 5, 9}) {
+      std::vector<float> x(n * cols);
+      for (auto& v : x) v = nd(rng);
+      std::vector<cpu::BlockQ8_0> xq(n * cols / 32);
+      for (int t = 0; t < n; ++t) cpu::quantize_row_q8_0(x.data() + t * cols, cols, xq.data() + t * cols / 32);
+      std::vector<float> got(n * rows);
+      cpu::matmul_rows_q8_vnni(xq.data(), n, qm, 0, rows, got.data(), rows);
+      WeightMatrix xm{DType::Q8_0, xq.data(), n, cols};
+      for (int t = 0; t < n; ++t)
+        for (int64_t r = 0; r < rows; ++r) {
+          double want = 0;
+          for (int64_t c = 0; c < cols; ++c) want += double(cpu::weight_at(qm, r, c)) * cpu::weight_at(xm, t, c);
+          ASSERT_NEAR(got[t * rows + r], want, 1e-4 * (1 + std::fabs(want))) << "n " << n << " cols " << cols;
+        }
+      // one token at a time gives the same numbers as the whole batch
+      for (int t = 0; t < n; ++t) {
+        std::vector<float> one(rows);
+        cpu::matmul_rows_q8_vnni(xq.data() + t * cols / 32, 1, qm, 0, rows, one.data(), rows);
+        for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(one[r], got[t * rows + r]);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace s1

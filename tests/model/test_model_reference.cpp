@@ -173,6 +173,13 @@ TEST_P(ModelReference, Q8_0LogitError) {
   RecordProperty("q8_0_max_rel_logit_error", std::to_string(rel));
   std::printf("[ q8_0 ] %s: max |logit error| = %.4g x max|logit|\n", name.c_str(), rel);
   EXPECT_LT(rel, 5e-2);
+
+  // prefill then token-by-token decode: the same numbers as the full pass
+  KVCache kv2(*model, T);
+  std::vector<float> step(V);
+  model->forward(kv2, std::span<const int32_t>(ids.data(), 9), step.data());
+  for (int64_t t = 9; t < T; ++t) model->forward(kv2, std::span<const int32_t>(ids.data() + t, 1), step.data());
+  for (int64_t v = 0; v < V; ++v) ASSERT_NEAR(step[v], got[(T - 1) * V + v], 1e-5 * max_abs(want));
 }
 
 }  // namespace

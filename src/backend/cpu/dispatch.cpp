@@ -28,6 +28,11 @@ bool isa_supported(Isa isa) {
   return false;
 }
 
+bool vnni_supported() {
+  static const bool ok = best_isa() == Isa::Avx512 && __builtin_cpu_supports("avx512vnni") && !std::getenv("S1_NO_VNNI");
+  return ok;
+}
+
 Isa best_isa() {
   static const Isa chosen = [] {
     Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512 : isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;

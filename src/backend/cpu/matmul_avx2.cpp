@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "backend/cpu/quant.h"
+#include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
 
 namespace s1::cpu {
@@ -111,9 +112,33 @@ void rows_q8(const float* x, int n, int64_t xstride, const WeightMatrix& w, int6
   }
 }
 
+// One token: rows one after another, one contiguous weight stream per thread, four
+// accumulators over the columns (see row_stream in matmul_avx512.cpp).
+template <DType D>
+inline void row_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
+  const int64_t cols = w.cols;
+  for (int64_t r = r0; r < r1; ++r) {
+    const void* wr = row_ptr<D>(w, r);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t c = 0;
+    for (; c + 32 <= cols; c += 32) {
+      _mm_prefetch(static_cast<const char*>(wr) + (c + 512) * dtype_size(D), _MM_HINT_T0);
+      a0 = _mm256_fmadd_ps(load_w<D>(wr, c), _mm256_loadu_ps(x + c), a0);
+      a1 = _mm256_fmadd_ps(load_w<D>(wr, c + 8), _mm256_loadu_ps(x + c + 8), a1);
+      a2 = _mm256_fmadd_ps(load_w<D>(wr, c + 16), _mm256_loadu_ps(x + c + 16), a2);
+      a3 = _mm256_fmadd_ps(load_w<D>(wr, c + 24), _mm256_loadu_ps(x + c + 24), a3);
+    }
+    for (; c + 8 <= cols; c += 8) a0 = _mm256_fmadd_ps(load_w<D>(wr, c), _mm256_loadu_ps(x + c), a0);
+    float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; c < cols; ++c) s += elem<D>(wr, c) * x[c];
+    y[r] = s;
+  }
+}
+
 template <DType D>
 void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
           int64_t ystride) {
+  if (n == 1) return row_stream<D>(x, w, r0, r1, y);
   int t = 0;
   for (; t + 4 <= n; t += 4) {
     int64_t r = r0;
@@ -136,6 +161,13 @@ void matmul_rows_avx2(const float* x, int n, int64_t xstride, const WeightMatrix
     case DType::BF16: return rows<DType::BF16>(x, n, xstride, w, r0, r1, y, ystride);
     case DType::F16: return rows<DType::F16>(x, n, xstride, w, r0, r1, y, ystride);
     case DType::Q8_0: return rows_q8(x, n, xstride, w, r0, r1, y, ystride);
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: return matmul_rows_quant_avx2(x, n, xstride, w, r0, r1, y, ystride);  // matmul_quant_avx2.cpp
     default: return matmul_rows_scalar(x, n, xstride, w, r0, r1, y, ystride);
   }
 }

@@ -1,5 +1,6 @@
 #include "backend/cpu/quant.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "backend/cpu/simd_kernels.h"
@@ -8,6 +9,17 @@ namespace s1::cpu {
 
 bool can_quantize_q8_0(const WeightMatrix& w) {
   return w.cols % 32 == 0 && (w.dtype == DType::F32 || w.dtype == DType::BF16 || w.dtype == DType::F16);
+}
+
+void quantize_row_q8_0(const float* x, int64_t cols, BlockQ8_0* dst) {
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[b * 32 + i]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    dst[b].d = f32_to_f16(d);
+    for (int i = 0; i < 32; ++i) dst[b].q[i] = static_cast<int8_t>(std::lround(x[b * 32 + i] * id));
+  }
 }
 
 void quantize_q8_0(const WeightMatrix& src, BlockQ8_0* dst, int threads) {

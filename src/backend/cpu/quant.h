@@ -18,5 +18,7 @@ static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block must be 34 bytes");
 // Quantises rows of `src` (f32 / bf16 / f16) into dst (rows * cols / 32 blocks).
 void quantize_q8_0(const WeightMatrix& src, BlockQ8_0* dst, int threads);
 bool can_quantize_q8_0(const WeightMatrix& w);
+// One row of f32 activations into Q8_0 blocks (cols % 32 == 0), same rounding.
+void quantize_row_q8_0(const float* x, int64_t cols, BlockQ8_0* dst);
 
 }  // namespace s1::cpu

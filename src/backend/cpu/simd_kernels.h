@@ -35,6 +35,13 @@ void matmul_rows_avx512_stream(const float* x, const WeightMatrix& w, int64_t r0
 // out[i] = silu(gate[i]) * up[i]
 void swiglu_avx512(const float* gate, const float* up, size_t n, float* out);
 
+// Q8_0 weights times activations already quantised to Q8_0 blocks (xq: n rows of
+// cols/32 blocks), AVX-512 VNNI. See matmul_q8_vnni.cpp.
+struct BlockQ8_0;
+void matmul_rows_q8_vnni(const BlockQ8_0* xq, int n, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
+                         int64_t ystride);
+bool vnni_supported();
+
 enum class Isa { Scalar, Avx2, Avx512 };
 const char* isa_name(Isa isa);
 Isa best_isa();  // what this CPU supports, capped by env S1_ISA=scalar|avx2|avx512
