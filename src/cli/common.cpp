@@ -6,10 +6,18 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "formats/gguf.h"
+#include "model/gguf_model.h"
 
 namespace s1::cli {
 
 std::optional<Tokenizer> try_load_tokenizer(const std::string& model_path) {
+  if (!std::filesystem::is_directory(model_path) &&
+      (is_gguf_file(model_path) || std::filesystem::path(model_path).extension() == ".gguf")) {  // model/gguf_vocab.cpp
+    GgufFile f(model_path);
+    if (!gguf_has_tokenizer(f)) return std::nullopt;
+    return gguf_tokenizer(f);
+  }
   if (!std::filesystem::is_directory(model_path)) return std::nullopt;
   if (!Tokenizer::hf_folder_has_tokenizer(model_path)) return std::nullopt;
   return Tokenizer::from_hf_folder(model_path);
@@ -19,7 +27,7 @@ Tokenizer load_tokenizer(const std::string& model_path) {
   if (!std::filesystem::exists(model_path)) fail(model_path, ": no such file or folder");
   auto t = try_load_tokenizer(model_path);
   if (!t)
-    fail(model_path, ": no tokenizer here (need tokenizer.json, or vocab.json + merges.txt); use --prompt-ids to run without one");
+    fail(model_path, ": no tokenizer here (need tokenizer.json, or vocab.json + merges.txt, or a .gguf with tokenizer.ggml.*); use --prompt-ids to run without one");
   return std::move(*t);
 }
 
@@ -27,9 +35,11 @@ ChatTemplate load_chat_template(const std::string& model_path, const Tokenizer* 
   std::string bos = tok ? tok->bos_token() : "", eos = tok ? tok->eos_token() : "";
   if (spec == "chatml") return ChatTemplate(ChatTemplate::chatml_source(), bos, eos);
   if (!spec.empty()) return ChatTemplate(read_text_file(spec), bos, eos);
-  std::string src = std::filesystem::is_directory(model_path) ? find_chat_template(model_path) : "";
+  std::string src = std::filesystem::is_directory(model_path) ? find_chat_template(model_path)
+                    : is_gguf_file(model_path)                   ? gguf_chat_template(GgufFile(model_path))
+                                                                 : "";
   if (src.empty())
-    fail(model_path, ": no chat template (chat_template.jinja or tokenizer_config.json); pass --chat-template chatml or a .jinja file");
+    fail(model_path, ": no chat template (chat_template.jinja, tokenizer_config.json or a GGUF's tokenizer.chat_template); pass --chat-template chatml or a .jinja file");
   return ChatTemplate(src, bos, eos);
 }
 

@@ -23,7 +23,9 @@ void add_tokenize(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds
 void add_template(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 void add_info(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
+void add_bench_wait(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_bench_wait.cpp
 void add_make_model(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
+void add_convert(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_convert.cpp (GGUF)
 
 // The tokenizer of a model folder; throws a clear error when it has none.
 Tokenizer load_tokenizer(const std::string& model_path);

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   s1::cli::add_info(app, cmds);
   s1::cli::add_make_model(app, cmds);
   s1::cli::add_bench(app, cmds);
+  s1::cli::add_bench_wait(app, cmds);
+  s1::cli::add_convert(app, cmds);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

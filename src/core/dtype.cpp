@@ -10,6 +10,13 @@ const char* dtype_name(DType t) {
     case DType::I64: return "I64";
     case DType::I32: return "I32";
     case DType::Q8_0: return "Q8_0";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q4_1: return "Q4_1";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q5_1: return "Q5_1";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q5_K: return "Q5_K";
+    case DType::Q6_K: return "Q6_K";
   }
   return "?";
 }
@@ -22,11 +29,30 @@ size_t dtype_size(DType t) {
     case DType::I64: return 8;
     case DType::I32: return 4;
     case DType::Q8_0: return 34;  // f16 scale + 32 int8
+    case DType::Q4_0: return 18;  // f16 d + 16 bytes of nibbles
+    case DType::Q4_1: return 20;  // f16 d, f16 m + 16 bytes of nibbles
+    case DType::Q5_0: return 22;  // f16 d + 4 bytes of high bits + 16 bytes of nibbles
+    case DType::Q5_1: return 24;  // f16 d, f16 m + 4 + 16
+    case DType::Q4_K: return 144;  // 256 weights: f16 d, dmin + 12 bytes of 6-bit scales + 128
+    case DType::Q5_K: return 176;  // 256 weights: as Q4_K + 32 bytes of high bits
+    case DType::Q6_K: return 210;  // 256 weights: 128 low + 64 high + 16 int8 scales + f16 d
   }
   return 0;
 }
 
-size_t dtype_block(DType t) { return t == DType::Q8_0 ? 32 : 1; }
+size_t dtype_block(DType t) {
+  switch (t) {
+    case DType::Q8_0:
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1: return 32;
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: return 256;
+    default: return 1;
+  }
+}
 
 // IEEE half <-> single, exact for every half value (subnormals included).
 float f16_to_f32(uint16_t h) {

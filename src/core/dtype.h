@@ -9,7 +9,9 @@
 
 namespace s1 {
 
-enum class DType : uint8_t { F32, F16, BF16, I64, I32, Q8_0 };
+// Q4_0 .. Q6_K: llama.cpp's block formats (GGUF), read in place by the kernels
+// (backend/cpu/quant_blocks.h has their layouts).
+enum class DType : uint8_t { F32, F16, BF16, I64, I32, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K };
 
 const char* dtype_name(DType t);
 size_t dtype_size(DType t);  // bytes per element (block formats: per block; see dtype_block)

@@ -22,8 +22,15 @@ class Controller {
   // Whether a sampled stop token (eos) may end generation now; a controller that must
   // keep the model thinking returns false and usually forces something instead.
   virtual bool allow_stop(int32_t token) { return true; }
+  // Whether any sampled token may be emitted. false: it is masked for this step and the
+  // loop asks again (forced_token first, then shape_logits and sampling on the masked
+  // logits). Budget forcing turns the model's end of thinking (a delimiter that is no
+  // stop id, e.g. s1's <|im_start|>) into "Wait" this way, with the exact distribution
+  // that masking the delimiter before sampling would give.
+  virtual bool accept_sampled(int32_t token) { return true; }
   virtual void on_token(int32_t token, bool forced) {}
-  // A controller can end generation (e.g. its own answer-phase limit).
+  // A controller can end generation (e.g. its own answer-phase limit). Asked before each
+  // step and right after each emitted token (so the token that ends it is not fed back).
   virtual std::optional<std::string> stop_reason() const { return std::nullopt; }
 };
 

@@ -53,8 +53,8 @@ GenerateResult generate(Model& model, KVCache& kv, std::span<const int32_t> prom
     } else {
       if (ctl) ctl->shape_logits(logits);
       id = sampler.sample(logits);
-      if (is_stop(id) && ctl && !ctl->allow_stop(id)) {
-        // The controller refused the stop: that id is masked for this step, and the
+      if (ctl && ((is_stop(id) && !ctl->allow_stop(id)) || !ctl->accept_sampled(id))) {
+        // The controller refused the token: that id is masked for this step, and the
         // controller either forces what comes next or the sampler picks another token.
         logits[size_t(id)] = -std::numeric_limits<float>::infinity();
         continue;
@@ -66,6 +66,12 @@ GenerateResult generate(Model& model, KVCache& kv, std::span<const int32_t> prom
     if (!forced && is_stop(id)) {
       r.stop_reason = "eos";
       break;
+    }
+    if (ctl) {
+      if (auto why = ctl->stop_reason()) {
+        r.stop_reason = *why;
+        break;
+      }
     }
     // The last token is not fed back: the cache holds prompt + output[:-1], and a
     // caller that continues feeds the last token first.

@@ -8,7 +8,9 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "formats/gguf.h"
 #include "formats/safetensors.h"
+#include "model/gguf_model.h"
 #include "model/model.h"
 
 namespace s1 {
@@ -53,8 +55,10 @@ nlohmann::json read_json(const std::string& path) {
 
 std::unique_ptr<Model> Model::load(const std::string& path, std::shared_ptr<Backend> backend, const LoadOptions& opts) {
   if (!fs::exists(path)) fail(path, ": no such file or folder");
+  if (!fs::is_directory(path) && (is_gguf_file(path) || fs::path(path).extension() == ".gguf"))
+    return load_gguf_model(path, std::move(backend), opts);  // gguf_loader.cpp
   if (!fs::is_directory(path))
-    fail(path, ": not a model folder (expected a Hugging Face folder with config.json and *.safetensors)");
+    fail(path, ": not a model folder (expected a Hugging Face folder with config.json and *.safetensors, or a .gguf file)");
   const fs::path dir(path);
   const std::string cfg_path = (dir / "config.json").string();
   if (!file_exists(cfg_path)) fail(path, ": no config.json in this folder");

@@ -27,7 +27,7 @@ void check_shape(const TensorSource::Tensor& t, const std::string& name, std::ve
 WeightMatrix matrix(const TensorSource& src, const std::string& name, int64_t rows, int64_t cols) {
   const auto& t = need(src, name);
   check_shape(t, name, {rows, cols});
-  if (t.dtype != DType::F32 && t.dtype != DType::BF16 && t.dtype != DType::F16 && t.dtype != DType::Q8_0)
+  if (t.dtype != DType::F32 && t.dtype != DType::BF16 && t.dtype != DType::F16 && dtype_block(t.dtype) == 1)
     fail(t.file, ": tensor '", name, "' has dtype ", dtype_name(t.dtype), ", which cannot be a weight matrix");
   return WeightMatrix{t.dtype, t.data, rows, cols};
 }
@@ -110,7 +110,7 @@ WeightStats weight_stats(const ModelConfig& c, const ModelWeights& w) {
     s.params += x.size();
     s.bytes += x.size() * dtype_size(stored);
   };
-  DType vt = w.embed.dtype == DType::Q8_0 ? DType::F32 : w.embed.dtype;
+  DType vt = dtype_block(w.embed.dtype) > 1 ? DType::F32 : w.embed.dtype;  // block formats: norms are f32
   m(w.embed);
   if (!c.tied_embeddings || w.lm_head.data != w.embed.data) m(w.lm_head);
   v(w.final_norm, vt);

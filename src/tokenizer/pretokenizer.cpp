@@ -12,6 +12,7 @@ std::string_view builtin_pattern(PreTokenizer pre) {
     case PreTokenizer::Llama3:
       return R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
     case PreTokenizer::Gpt2:
+    case PreTokenizer::SmolLM:  // after its digit split
       return R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
   }
   return {};

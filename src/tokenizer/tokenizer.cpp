@@ -123,7 +123,8 @@ const std::string& Tokenizer::pad_token() const { return impl_->pad; }
 bool Tokenizer::add_bos() const { return impl_->add_bos; }
 
 Tokenizer Tokenizer::from_vocab(std::vector<std::string> tokens, const std::vector<std::string>& merges,
-                                const std::vector<int32_t>& special_ids, PreTokenizer pre) {
+                                const std::vector<int32_t>& special_ids, PreTokenizer pre,
+                                const VocabSpecials& specials) {
   const std::string where = "from_vocab";
   auto impl = std::make_unique<Impl>();
   tok::StringIdMap vocab;
@@ -154,7 +155,12 @@ Tokenizer Tokenizer::from_vocab(std::vector<std::string> tokens, const std::vect
   }
   // GGUF carries no normalizer/pre-tokenizer description: the caller names the family.
   impl->normalization = pre == PreTokenizer::Qwen2 ? tok::Normalization::NFC : tok::Normalization::None;
+  if (pre == PreTokenizer::SmolLM) impl->pre.add_regex_split(R"(\p{N})", where);  // digits one by one
   impl->pre.add_regex_split(tok::builtin_pattern(pre), where);
+  impl->bos = specials.bos;
+  impl->eos = specials.eos;
+  impl->pad = specials.pad;
+  impl->add_bos = specials.add_bos;
   impl->bpe.init(std::move(vocab), pairs, /*ignore_merges=*/pre == PreTokenizer::Llama3, where);
   impl->finalize(where);
   return Tokenizer(std::move(impl));

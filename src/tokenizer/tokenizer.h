@@ -12,8 +12,15 @@
 
 namespace s1 {
 
-// Which pre-tokenizer split the text into words before BPE.
-enum class PreTokenizer { Qwen2, Llama3, Gpt2 };
+// Which pre-tokenizer split the text into words before BPE. SmolLM: every digit on
+// its own (HF Digits individual_digits), then the GPT-2 regex (GGUF pre "smollm").
+enum class PreTokenizer { Qwen2, Llama3, Gpt2, SmolLM };
+
+// What a GGUF vocabulary says beyond its tokens (tokenizer_config.json's fields).
+struct VocabSpecials {
+  std::string bos, eos, pad;
+  bool add_bos = false;
+};
 
 class Tokenizer {
  public:
@@ -25,7 +32,8 @@ class Tokenizer {
   // Raw pieces, for formats that carry the vocabulary themselves (GGUF).
   // tokens[i] is the byte-level string of id i; merges are "a b" lines.
   static Tokenizer from_vocab(std::vector<std::string> tokens, const std::vector<std::string>& merges,
-                              const std::vector<int32_t>& special_ids, PreTokenizer pre);
+                              const std::vector<int32_t>& special_ids, PreTokenizer pre,
+                              const VocabSpecials& specials = {});
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;

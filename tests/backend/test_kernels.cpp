@@ -203,8 +203,8 @@ namespace {
 
 // The integer path equals the scalar dot of the dequantised weights and the
 // dequantised (Q8_0-rounded) activations, for any token count.
-TEST(Q8_0, VnniMatchesDequantisedReference) {
-  if (!cpu::vnni_supported()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+TEST(Q8_0, IntegerPathMatchesDequantisedReference) {
+  if (!cpu::q8_int_path()) GTEST_SKIP() << "no AVX-512 on this CPU";
   std::mt19937 rng(21);
   std::normal_distribution<float> nd;
   for (int64_t cols : {32, 96, 896}) {
@@ -216,21 +216,24 @@ TEST(Q8_0, VnniMatchesDequantisedReference) {
     for (int n : {1, 4, 5, 9}) {
       std::vector<float> x(n * cols);
       for (auto& v : x) v = nd(rng);
-      std::vector<cpu::BlockQ8_0> xq(n * cols / 32);
-      for (int t = 0; t < n; ++t) cpu::quantize_row_q8_0(x.data() + t * cols, cols, xq.data() + t * cols / 32);
+      std::vector<cpu::BlockI16> xq(n * cols / 32);
+      for (int t = 0; t < n; ++t) cpu::quantize_row_i16(x.data() + t * cols, cols, xq.data() + t * cols / 32);
       std::vector<float> got(n * rows);
-      cpu::matmul_rows_q8_vnni(xq.data(), n, qm, 0, rows, got.data(), rows);
-      WeightMatrix xm{DType::Q8_0, xq.data(), n, cols};
+      cpu::matmul_rows_q8_i16(xq.data(), n, qm, 0, rows, got.data(), rows);
+      auto xval = [&](int t, int64_t c) { const auto& b = xq[(t * cols + c) / 32]; return double(b.d) * b.q[c % 32]; };
       for (int t = 0; t < n; ++t)
         for (int64_t r = 0; r < rows; ++r) {
           double want = 0;
-          for (int64_t c = 0; c < cols; ++c) want += double(cpu::weight_at(qm, r, c)) * cpu::weight_at(xm, t, c);
+          for (int64_t c = 0; c < cols; ++c) {
+            want += double(cpu::weight_at(qm, r, c)) * xval(t, c);
+            ASSERT_NEAR(xval(t, c), x[t * cols + c], 1e-4 * std::fabs(x[t * cols + c]) + 1e-4);
+          }
           ASSERT_NEAR(got[t * rows + r], want, 1e-4 * (1 + std::fabs(want))) << "n " << n << " cols " << cols;
         }
       // one token at a time gives the same numbers as the whole batch
       for (int t = 0; t < n; ++t) {
         std::vector<float> one(rows);
-        cpu::matmul_rows_q8_vnni(xq.data() + t * cols / 32, 1, qm, 0, rows, one.data(), rows);
+        cpu::matmul_rows_q8_i16(xq.data() + t * cols / 32, 1, qm, 0, rows, one.data(), rows);
         for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(one[r], got[t * rows + r]);
       }
     }

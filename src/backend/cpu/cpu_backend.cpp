@@ -24,7 +24,7 @@ class CpuBackend final : public Backend {
       : threads_(threads > 0 ? threads : omp_get_num_procs()),
         matmul_rows_(cpu::matmul_rows_for(cpu::best_isa())),
         use_avx512_(cpu::best_isa() == cpu::Isa::Avx512),
-        vnni_(cpu::vnni_supported()) {}
+        q8_int_(cpu::q8_int_path()) {}
 
   const char* name() const override { return "cpu"; }
   int threads() const override { return threads_; }
@@ -44,7 +44,7 @@ class CpuBackend final : public Backend {
   }
 
   void matmul(const float* x, int n, const WeightMatrix& w, float* y) override {
-    if (w.dtype == DType::Q8_0 && vnni_) return matmul_q8_int(x, n, w, y);
+    if (w.dtype == DType::Q8_0 && q8_int_) return matmul_q8_int(x, n, w, y);
     // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
     // Dynamic scheduling: a thread that lost its core to another process for a while
     // does not hold up the others (static shares made decode stall on a busy machine).
@@ -58,18 +58,18 @@ class CpuBackend final : public Backend {
     }
   }
 
-  // Q8_0 x Q8_0: the activations are quantised once per call (O(n x cols), tiny next
+  // Q8_0 x int16: the activations are quantised once per call (O(n x cols), tiny next
   // to the weights), then the rows are split among threads as for the float path.
   void matmul_q8_int(const float* x, int n, const WeightMatrix& w, float* y) {
     const int64_t nb = w.cols / 32;
     xq_.resize(size_t(n) * size_t(nb));
-    for (int t = 0; t < n; ++t) cpu::quantize_row_q8_0(x + int64_t(t) * w.cols, w.cols, xq_.data() + t * nb);
+    for (int t = 0; t < n; ++t) cpu::quantize_row_i16(x + int64_t(t) * w.cols, w.cols, xq_.data() + t * nb);
     const int64_t block = n == 1 ? 32 : 16;
     const int64_t nblocks = (w.rows + block - 1) / block;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < nblocks; ++b)
-      cpu::matmul_rows_q8_vnni(xq_.data(), n, w, b * block, std::min(w.rows, (b + 1) * block), y, w.rows);
+      cpu::matmul_rows_q8_i16(xq_.data(), n, w, b * block, std::min(w.rows, (b + 1) * block), y, w.rows);
   }
 
   void add_bias(float* y, int n, int dim, const float* b) override {
@@ -153,8 +153,8 @@ class CpuBackend final : public Backend {
   int threads_;
   cpu::MatmulRowsFn matmul_rows_;
   bool use_avx512_;
-  bool vnni_;
-  std::vector<cpu::BlockQ8_0> xq_;  // quantised activations of the current Q8_0 matmul
+  bool q8_int_;
+  std::vector<cpu::BlockI16> xq_;  // quantised activations of the current Q8_0 matmul
 };
 
 }  // namespace

@@ -28,8 +28,8 @@ bool isa_supported(Isa isa) {
   return false;
 }
 
-bool vnni_supported() {
-  static const bool ok = best_isa() == Isa::Avx512 && __builtin_cpu_supports("avx512vnni") && !std::getenv("S1_NO_VNNI");
+bool q8_int_path() {
+  static const bool ok = best_isa() == Isa::Avx512 && !std::getenv("S1_Q8_FLOAT");
   return ok;
 }
 

@@ -1,5 +1,6 @@
 // The plain reference matmul: every SIMD path is tested against it.
 #include "backend/cpu/quant.h"
+#include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
 
 namespace s1::cpu {
@@ -14,12 +15,20 @@ float weight_at(const WeightMatrix& w, int64_t r, int64_t c) {
       const auto* blk = static_cast<const BlockQ8_0*>(w.data) + i / 32;
       return f16_to_f32(blk->d) * float(blk->q[i % 32]);
     }
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: return quant_weight_at(w, r, c);  // GGUF block formats (quant_blocks.cpp)
     default: return 0.0f;  // other formats are rejected before a kernel is called
   }
 }
 
 void matmul_rows_scalar(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1,
                         float* y, int64_t ystride) {
+  if (is_ggml_quant(w.dtype)) return matmul_rows_quant_scalar(x, n, xstride, w, r0, r1, y, ystride);
   for (int64_t r = r0; r < r1; ++r)
     for (int t = 0; t < n; ++t) {
       const float* xt = x + t * xstride;

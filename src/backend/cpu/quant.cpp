@@ -22,6 +22,17 @@ void quantize_row_q8_0(const float* x, int64_t cols, BlockQ8_0* dst) {
   }
 }
 
+void quantize_row_i16(const float* x, int64_t cols, BlockI16* dst) {
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[b * 32 + i]));
+    const float d = amax / 32767.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    dst[b].d = d;
+    for (int i = 0; i < 32; ++i) dst[b].q[i] = static_cast<int16_t>(std::lround(x[b * 32 + i] * id));
+  }
+}
+
 void quantize_q8_0(const WeightMatrix& src, BlockQ8_0* dst, int threads) {
   const int64_t nb = src.cols / 32;
 #pragma omp parallel for num_threads(threads) schedule(static)

@@ -21,4 +21,11 @@ bool can_quantize_q8_0(const WeightMatrix& w);
 // One row of f32 activations into Q8_0 blocks (cols % 32 == 0), same rounding.
 void quantize_row_q8_0(const float* x, int64_t cols, BlockQ8_0* dst);
 
+// Activations for the integer Q8_0 path: 32 int16 and a scale d = max|x| / 32767.
+struct BlockI16 {
+  alignas(64) int16_t q[32];
+  float d;
+};
+void quantize_row_i16(const float* x, int64_t cols, BlockI16* dst);
+
 }  // namespace s1::cpu
