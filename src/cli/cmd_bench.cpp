@@ -124,7 +124,7 @@ int run_bench(const BenchOptions& o) {
 void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* c = app.add_subcommand("bench", "Measure prefill / decode speed against this machine's memory bandwidth");
-  c->add_option("-m,--model", o->model, "Model folder")->required();
+  c->add_option("-m,--model", o->model, "Model: a Hugging Face folder or a .gguf file")->required();
   c->add_option("--prompt", o->prompt, "Prefill length in tokens")->capture_default_str();
   c->add_option("--gen", o->gen, "Decoded tokens per position")->capture_default_str();
   c->add_option("--positions", o->positions, "Decode at these context positions (comma list)")->capture_default_str();

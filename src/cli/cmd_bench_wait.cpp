@@ -127,7 +127,7 @@ int run_bench_wait(const BenchWaitOptions& o) {
 void add_bench_wait(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   auto o = std::make_shared<BenchWaitOptions>();
   CLI::App* c = app.add_subcommand("bench-wait", "Time one budget-forcing Wait round against re-prefilling the context");
-  c->add_option("-m,--model", o->model, "Model folder")->required();
+  c->add_option("-m,--model", o->model, "Model: a Hugging Face folder or a .gguf file")->required();
   c->add_option("--context", o->context, "Tokens already in the cache (prompt + thinking)")->capture_default_str();
   c->add_option("--decode", o->decode, "Tokens decoded after the Wait")->capture_default_str();
   c->add_option("--wait", o->wait, "The ignore string")->capture_default_str();

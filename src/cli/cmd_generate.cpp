@@ -356,7 +356,7 @@ void add_control_options(CLI::App* c, GenerateOptions& o) {
 void add_generate(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   auto o = std::make_shared<GenerateOptions>();
   CLI::App* c = app.add_subcommand("generate", "Generate text from a prompt (streams to stdout)");
-  c->add_option("-m,--model", o->model, "Model folder (Hugging Face layout)")->required();
+  c->add_option("-m,--model", o->model, "Model: a Hugging Face folder or a .gguf file")->required();
   c->add_option("-p,--prompt", o->prompt, "Prompt text");
   c->add_option("--prompt-file", o->prompt_file, "Read the prompt from a file (- for stdin)");
   c->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids: 1,2,3 (no tokenizer needed)");

@@ -13,7 +13,7 @@ void add_info(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("info", "Describe a model: architecture, shapes, dtypes, size");
-  c->add_option("-m,--model", o->model, "Model folder")->required();
+  c->add_option("-m,--model", o->model, "Model: a Hugging Face folder or a .gguf file")->required();
   c->add_flag("--json", o->json, "Print JSON");
   cmds.emplace_back(c, [o] {
     auto model = Model::load(o->model, make_cpu_backend(1));

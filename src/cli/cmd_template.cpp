@@ -14,7 +14,7 @@ void add_template(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("template", "Render chat messages with the model's chat template");
-  c->add_option("-m,--model", o->model, "Model or tokenizer folder")->required();
+  c->add_option("-m,--model", o->model, "Model or tokenizer folder, or a .gguf file")->required();
   c->add_option("--messages", o->messages, "JSON file [{role, content}, ...] (- for stdin)")->required();
   c->add_flag("--add-generation-prompt", o->add_generation_prompt, "End with the assistant turn's opening");
   c->add_option("--template-var", o->vars, "Template variable KEY=JSON (repeatable)");

@@ -13,7 +13,7 @@ void add_tokenize(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds
   };
   auto o = std::make_shared<Opts>();
   CLI::App* t = app.add_subcommand("tokenize", "Print the token ids of a text as a JSON array");
-  t->add_option("-m,--model", o->model, "Model or tokenizer folder")->required();
+  t->add_option("-m,--model", o->model, "Model or tokenizer folder, or a .gguf file")->required();
   t->add_option("input", o->input, "Text file to tokenize (- for stdin)")->capture_default_str();
   t->add_option("-p,--text", o->text, "Tokenize this text instead of a file");
   t->add_flag("--special-as-text", o->special_as_text, "Split special tokens like ordinary text");
@@ -37,7 +37,7 @@ void add_tokenize(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds
   };
   auto d = std::make_shared<DOpts>();
   CLI::App* dt = app.add_subcommand("detokenize", "Print the text of token ids (a JSON array or 1,2,3)");
-  dt->add_option("-m,--model", d->model, "Model or tokenizer folder")->required();
+  dt->add_option("-m,--model", d->model, "Model or tokenizer folder, or a .gguf file")->required();
   dt->add_option("ids", d->input, "Ids, or - to read them from stdin")->capture_default_str();
   dt->add_flag("--skip-special", d->skip_special, "Leave special tokens out");
   cmds.emplace_back(dt, [d] {

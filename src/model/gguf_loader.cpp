@@ -71,15 +71,6 @@ class GgufSource final : public TensorSource {
       by_name_[key] = std::move(x);
     }
   }
-  const Tensor* find(const std::string& name) const override {
-    auto it = by_name_.find(name);
-    return it == by_name_.end() ? nullptr : &it->second;
-  }
-  std::vector<std::string> names() const override {
-    std::vector<std::string> n;
-    for (const auto& [k, v] : by_name_) n.push_back(k);
-    return n;
-  }
 
  private:
   // Row 2j + s of head h (as stored) is row s * half + j of head h in the HF layout.
@@ -101,7 +92,6 @@ class GgufSource final : public TensorSource {
   }
 
   std::shared_ptr<const GgufFile> f_;
-  std::map<std::string, Tensor> by_name_;
   std::vector<std::unique_ptr<uint8_t[]>> owned_;
 };
 

@@ -27,19 +27,9 @@ class SafetensorsSource final : public TensorSource {
       by_name_[t.name] = Tensor{t.dtype, t.shape, t.data, t.nbytes, path};
     }
   }
-  const Tensor* find(const std::string& name) const override {
-    auto it = by_name_.find(name);
-    return it == by_name_.end() ? nullptr : &it->second;
-  }
-  std::vector<std::string> names() const override {
-    std::vector<std::string> n;
-    for (const auto& [k, v] : by_name_) n.push_back(k);
-    return n;
-  }
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
-  std::map<std::string, Tensor> by_name_;
 };
 
 nlohmann::json read_json(const std::string& path) {

@@ -97,7 +97,9 @@ Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr
   if (opts.quantize == DType::Q8_0) {
     auto q8 = [&](WeightMatrix& m) {
       if (m.dtype == DType::Q8_0) return;
-      if (!cpu::can_quantize_q8_0(m)) fail("cannot quantize a ", m.rows, "x", m.cols, " ", dtype_name(m.dtype), " matrix to Q8_0 (columns must be a multiple of 32)");
+      if (m.dtype != DType::F32 && m.dtype != DType::BF16 && m.dtype != DType::F16)
+        fail("--quant q8_0 re-encodes f32 / f16 / bf16 weights; this model's weights are already ", dtype_name(m.dtype));
+      if (!cpu::can_quantize_q8_0(m)) fail("cannot quantize a ", m.rows, "x", m.cols, " matrix to Q8_0 (columns must be a multiple of 32)");
       auto buf = std::make_unique<uint8_t[]>(size_t(m.rows) * size_t(m.cols / 32) * sizeof(cpu::BlockQ8_0));
       cpu::quantize_q8_0(m, reinterpret_cast<cpu::BlockQ8_0*>(buf.get()), be_->threads());
       m = WeightMatrix{DType::Q8_0, buf.get(), m.rows, m.cols};

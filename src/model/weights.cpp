@@ -59,6 +59,17 @@ std::vector<float> vec(const TensorSource& src, const std::string& name, int64_t
 
 }  // namespace
 
+const TensorSource::Tensor* TensorSource::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> TensorSource::names() const {
+  std::vector<std::string> n;
+  for (const auto& [k, v] : by_name_) n.push_back(k);
+  return n;
+}
+
 ModelWeights bind_weights(const ModelConfig& c, const TensorSource& src) {
   ModelWeights w;
   w.embed = matrix(src, "model.embed_tokens.weight", c.vocab_size, c.hidden);

@@ -2,6 +2,7 @@
 // (or owned storage for converted ones); small vectors (norms, biases) are f32 copies.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,8 +28,9 @@ struct ModelWeights {
   std::vector<LayerWeights> layers;
 };
 
-// Where weights come from: a name -> tensor lookup over one or more files. Keeps the
-// mapped files alive as long as the model.
+// Where weights come from: a name -> tensor table over one or more files, filled by a
+// format's loader (safetensors, GGUF); the subclass keeps the mapped files alive as
+// long as the model.
 class TensorSource {
  public:
   virtual ~TensorSource() = default;
@@ -39,8 +41,11 @@ class TensorSource {
     size_t nbytes;
     std::string file;
   };
-  virtual const Tensor* find(const std::string& name) const = 0;
-  virtual std::vector<std::string> names() const = 0;
+  const Tensor* find(const std::string& name) const;
+  std::vector<std::string> names() const;
+
+ protected:
+  std::map<std::string, Tensor> by_name_;
 };
 
 // Binds the tensors of `src` to roles, checking every shape against `cfg`; errors name
