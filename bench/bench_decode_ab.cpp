@@ -1,4 +1,5 @@
-// A/B of the two one-token matmul kernels on a matrix far larger than the caches
+// A/B of the one-token bf16 matmul kernels: the dispatched one (in-lane unpack,
+// row_stream_bf16) against the generic row_stream (vpmovzxwd + shift) on a matrix far larger than the caches
 // (the Qwen2.5-0.5B output head, 151936 x 896 bf16 = 272 MB), single thread, the
 // variants alternating so that machine noise hits both alike.
 #include <benchmark/benchmark.h>
@@ -22,7 +23,7 @@ Head& head() {
   return h;
 }
 
-void BM_Gemv_Tiles(benchmark::State& st) {
+void BM_Gemv_Bf16Unpack(benchmark::State& st) {
   if (!cpu::isa_supported(cpu::Isa::Avx512)) return st.SkipWithError("no AVX-512");
   Head& h = head();
   for (auto _ : st) cpu::matmul_rows_avx512(h.x.data(), 1, C, h.m, 0, R, h.y.data(), R);
@@ -34,7 +35,7 @@ void BM_Gemv_RowStream(benchmark::State& st) {
   for (auto _ : st) cpu::matmul_rows_avx512_stream(h.x.data(), h.m, 0, R, h.y.data());
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(h.m.bytes()));
 }
-BENCHMARK(BM_Gemv_Tiles)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Gemv_Bf16Unpack)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Gemv_RowStream)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 
 }  // namespace

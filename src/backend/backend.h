@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 
 #include "core/dtype.h"
@@ -40,6 +41,15 @@ class Backend {
   virtual void embed(const int32_t* ids, int n, const WeightMatrix& table, float* out) = 0;
   // y[t][r] = sum_c x[t][c] * w[r][c]  for t < n, r < w.rows; rows of y are w.rows apart.
   virtual void matmul(const float* x, int n, const WeightMatrix& w, float* y) = 0;
+  // Several matmuls of the same input (Q, K, V; gate, up): one call, so a backend can
+  // run them as one parallel region instead of one per matrix.
+  struct MatmulJob {
+    const WeightMatrix* w;
+    float* y;
+  };
+  virtual void matmul_same_input(const float* x, int n, std::initializer_list<MatmulJob> jobs) {
+    for (const auto& j : jobs) matmul(x, n, *j.w, j.y);
+  }
   // y[t][i] += b[i]
   virtual void add_bias(float* y, int n, int dim, const float* b) = 0;
   // y[r] = x[r] / rms(x[r]) * w   for r < rows (in place allowed).

@@ -169,9 +169,7 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
     float* v_new = vc + pos0 * KV;
 
     be.rmsnorm(x_, L.attn_norm.data(), n, H, eps, xb_);
-    be.matmul(xb_, n, L.wq, q_);
-    be.matmul(xb_, n, L.wk, k_new);
-    be.matmul(xb_, n, L.wv, v_new);
+    be.matmul_same_input(xb_, n, {{&L.wq, q_}, {&L.wk, k_new}, {&L.wv, v_new}});
     if (c.qkv_bias) {
       be.add_bias(q_, n, Q, L.bq.data());
       be.add_bias(k_new, n, KV, L.bk.data());
@@ -189,8 +187,7 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
     be.add(x_, xb_, size_t(n) * H);
 
     be.rmsnorm(x_, L.ffn_norm.data(), n, H, eps, xb_);
-    be.matmul(xb_, n, L.w_gate, gate_);
-    be.matmul(xb_, n, L.w_up, up_);
+    be.matmul_same_input(xb_, n, {{&L.w_gate, gate_}, {&L.w_up, up_}});
     if (c.mlp_bias) {
       be.add_bias(gate_, n, I, L.b_gate.data());
       be.add_bias(up_, n, I, L.b_up.data());

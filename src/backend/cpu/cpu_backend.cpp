@@ -58,6 +58,31 @@ class CpuBackend final : public Backend {
     }
   }
 
+  // One parallel region over the row blocks of all the jobs: saves a fork/join (and a
+  // barrier wait for the slowest thread) per matrix on every decoded token.
+  void matmul_same_input(const float* x, int n, std::initializer_list<MatmulJob> jobs) override {
+    for (const auto& j : jobs)
+      if (j.w->dtype == DType::Q8_0 && q8_int_) return Backend::matmul_same_input(x, n, jobs);
+    const int64_t block = n == 1 ? 32 : 16;
+    int64_t starts[8], total = 0;
+    const MatmulJob* js = jobs.begin();
+    const int nj = static_cast<int>(jobs.size());
+    if (nj > 8) return Backend::matmul_same_input(x, n, jobs);
+    for (int i = 0; i < nj; ++i) {
+      starts[i] = total;
+      total += (js[i].w->rows + block - 1) / block;
+    }
+    const int nt = static_cast<int>(std::min<int64_t>(threads_, total));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t b = 0; b < total; ++b) {
+      int i = nj - 1;
+      while (starts[i] > b) --i;
+      const WeightMatrix& w = *js[i].w;
+      const int64_t r0 = (b - starts[i]) * block, r1 = std::min(w.rows, r0 + block);
+      matmul_rows_(x, n, w.cols, w, r0, r1, js[i].y, w.rows);
+    }
+  }
+
   // Q8_0 x int16: the activations are quantised once per call (O(n x cols), tiny next
   // to the weights), then the rows are split among threads as for the float path.
   void matmul_q8_int(const float* x, int n, const WeightMatrix& w, float* y) {

