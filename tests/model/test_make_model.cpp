@@ -46,7 +46,10 @@ TEST(MakeModel, WritesLoadableRealShapes) {
     EXPECT_TRUE(std::isfinite(mx));
   }
   fs::remove_all(dir);
-  EXPECT_THROW(make_model({"no-such-shape", DType::BF16, dir.string()}), Error);
+  MakeModelOptions bad;
+  bad.shape = "no-such-shape";
+  bad.out = dir.string();
+  EXPECT_THROW(make_model(bad), Error);
 }
 
 }  // namespace
