@@ -5,6 +5,7 @@
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
+#include "backend/cpu/tile_walk.h"
 
 namespace s1::cpu {
 namespace {
@@ -99,17 +100,10 @@ inline void tile_q8(const float* x, int64_t xstride, const WeightMatrix& w, int6
 
 void rows_q8(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
              int64_t ystride) {
-  int t = 0;
-  for (; t + 4 <= n; t += 4) {
-    int64_t r = r0;
-    for (; r + 2 <= r1; r += 2) tile_q8<2, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-    for (; r < r1; ++r) tile_q8<1, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-  }
-  for (; t < n; ++t) {
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) tile_q8<4, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-    for (; r < r1; ++r) tile_q8<1, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-  }
+  const auto tl = []<int R, int T>(const float* xt, int64_t xs, const WeightMatrix& wm, int64_t r, float* yt,
+                                    int64_t ys) { tile_q8<R, T>(xt, xs, wm, r, yt, ys); };
+  int t = walk_token_groups(tl, x, n, xstride, w, r0, r1, y, ystride);
+  walk_single_tokens(tl, t, x, n, xstride, w, r0, r1, y, ystride);
 }
 
 // One token: rows one after another, one contiguous weight stream per thread, four
@@ -139,17 +133,10 @@ template <DType D>
 void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
           int64_t ystride) {
   if (n == 1) return row_stream<D>(x, w, r0, r1, y);
-  int t = 0;
-  for (; t + 4 <= n; t += 4) {
-    int64_t r = r0;
-    for (; r + 2 <= r1; r += 2) tile<D, 2, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-    for (; r < r1; ++r) tile<D, 1, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-  }
-  for (; t < n; ++t) {
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) tile<D, 4, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-    for (; r < r1; ++r) tile<D, 1, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-  }
+  const auto tl = []<int R, int T>(const float* xt, int64_t xs, const WeightMatrix& wm, int64_t r, float* yt,
+                                    int64_t ys) { tile<D, R, T>(xt, xs, wm, r, yt, ys); };
+  int t = walk_token_groups(tl, x, n, xstride, w, r0, r1, y, ystride);
+  walk_single_tokens(tl, t, x, n, xstride, w, r0, r1, y, ystride);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "backend/cpu/quant_blocks.h"
+#include "backend/cpu/tile_walk.h"
 #include "backend/cpu/quant_idot_impl.h"
 
 namespace s1::cpu {
@@ -230,20 +231,13 @@ inline void tile(const float* x, int64_t xstride, const WeightMatrix& w, int64_t
 template <typename F>
 void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
           int64_t ystride) {
-  int t = 0;
-  for (; t + 4 <= n; t += 4) {
-    int64_t r = r0;
-    for (; r + 2 <= r1; r += 2) tile<F, 2, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-    for (; r < r1; ++r) tile<F, 1, 4>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-  }
+  const auto tl = []<int R, int T>(const float* xt, int64_t xs, const WeightMatrix& wm, int64_t r, float* yt,
+                                    int64_t ys) { tile<F, R, T>(xt, xs, wm, r, yt, ys); };
+  int t = walk_token_groups(tl, x, n, xstride, w, r0, r1, y, ystride);
   // Decode (and the last n % 4 prompt tokens): integer dot products.
   if (t < n && int_decode() && idot::dispatch<PAvx2>(x + t * xstride, n - t, xstride, w, r0, r1, y + t * ystride, ystride))
     return;
-  for (; t < n; ++t) {
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) tile<F, 4, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-    for (; r < r1; ++r) tile<F, 1, 1>(x + t * xstride, xstride, w, r, y + t * ystride, ystride);
-  }
+  walk_single_tokens(tl, t, x, n, xstride, w, r0, r1, y, ystride);
 }
 
 }  // namespace
