@@ -140,16 +140,7 @@ struct FK45 {
   };
   static void prepare(const uint8_t* p, State& s) {
     const auto* b = reinterpret_cast<const BlockQ4_K*>(p);  // Q5_K shares the first 16 bytes
-    uint8_t sc[8], mn[8];
-    k_scales_mins(b->scales, sc, mn);
-    const __m128i dd = _mm_cvtsi32_si128(int(uint32_t(b->d) | uint32_t(b->dmin) << 16));
-    const __m256 d = _mm256_broadcastss_ps(_mm_cvtph_ps(dd));
-    const __m256 dmin = _mm256_broadcastss_ps(_mm_movehdup_ps(_mm_cvtph_ps(dd)));
-    auto widen = [](const uint8_t* v) {
-      return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(v))));
-    };
-    _mm256_storeu_ps(s.scale, _mm256_mul_ps(d, widen(sc)));
-    _mm256_storeu_ps(s.min, _mm256_mul_ps(dmin, widen(mn)));
+    k_scales_f32(b, s.scale, s.min);
     if constexpr (kHigh) {
       const auto* b5 = reinterpret_cast<const BlockQ5_K*>(p);
       s.qs = b5->qs;

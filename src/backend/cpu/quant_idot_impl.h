@@ -29,6 +29,20 @@
 
 namespace s1::cpu {
 namespace {
+// A Q4_K / Q5_K super-block's eight 6-bit scales and mins as floats: d * sc, dmin * mn.
+inline void k_scales_f32(const BlockQ4_K* b, float scale[8], float min[8]) {
+  uint8_t sc[8], mn[8];
+  k_scales_mins(b->scales, sc, mn);
+  const __m128i dd = _mm_cvtsi32_si128(int(uint32_t(b->d) | uint32_t(b->dmin) << 16));
+  const __m256 d = _mm256_broadcastss_ps(_mm_cvtph_ps(dd));
+  const __m256 dmin = _mm256_broadcastss_ps(_mm_movehdup_ps(_mm_cvtph_ps(dd)));
+  auto widen = [](const uint8_t* v) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(v))));
+  };
+  _mm256_storeu_ps(scale, _mm256_mul_ps(d, widen(sc)));
+  _mm256_storeu_ps(min, _mm256_mul_ps(dmin, widen(mn)));
+}
+
 namespace idot {
 
 // Activations of up to 3 tokens, quantised to int16 per 32 values. Cached per thread: the CPU
@@ -167,16 +181,8 @@ struct QK45 {
   };
   static void prepare(const uint8_t* p, State& st) {
     const auto* b = reinterpret_cast<const BlockQ4_K*>(p);
-    uint8_t sc[8], mn[8];
-    k_scales_mins(b->scales, sc, mn);
-    const __m128i dd = _mm_cvtsi32_si128(int(uint32_t(b->d) | uint32_t(b->dmin) << 16));
-    const __m256 d = _mm256_broadcastss_ps(_mm_cvtph_ps(dd));
-    const __m256 dmin = _mm256_broadcastss_ps(_mm_movehdup_ps(_mm_cvtph_ps(dd)));
-    auto widen = [](const uint8_t* v) {
-      return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(v))));
-    };
-    _mm256_storeu_ps(st.sc, _mm256_mul_ps(d, widen(sc)));
-    _mm256_storeu_ps(st.mn, _mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(dmin, widen(mn))));
+    k_scales_f32(b, st.sc, st.mn);
+    for (float& v : st.mn) v = -v;  // the integer path adds the offset term
     st.qs = p + (kHigh ? 48 : 16);
     st.qh = p + 16;
   }
