@@ -6,41 +6,18 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
-#include "formats/gguf.h"
-#include "model/gguf_model.h"
+#include "llm/engine.h"
 
 namespace s1::cli {
 
-std::optional<Tokenizer> try_load_tokenizer(const std::string& model_path) {
-  if (!std::filesystem::is_directory(model_path) &&
-      (is_gguf_file(model_path) || std::filesystem::path(model_path).extension() == ".gguf")) {  // model/gguf_vocab.cpp
-    GgufFile f(model_path);
-    if (!gguf_has_tokenizer(f)) return std::nullopt;
-    return gguf_tokenizer(f);
-  }
-  if (!std::filesystem::is_directory(model_path)) return std::nullopt;
-  if (!Tokenizer::hf_folder_has_tokenizer(model_path)) return std::nullopt;
-  return Tokenizer::from_hf_folder(model_path);
-}
+// The loading rules live in the library (llm/engine.h) so that the evaluation, the
+// server and the LLM client open models exactly as the CLI does.
+std::optional<Tokenizer> try_load_tokenizer(const std::string& model_path) { return llm::try_load_tokenizer(model_path); }
 
-Tokenizer load_tokenizer(const std::string& model_path) {
-  if (!std::filesystem::exists(model_path)) fail(model_path, ": no such file or folder");
-  auto t = try_load_tokenizer(model_path);
-  if (!t)
-    fail(model_path, ": no tokenizer here (need tokenizer.json, or vocab.json + merges.txt, or a .gguf with tokenizer.ggml.*); use --prompt-ids to run without one");
-  return std::move(*t);
-}
+Tokenizer load_tokenizer(const std::string& model_path) { return llm::load_tokenizer(model_path); }
 
 ChatTemplate load_chat_template(const std::string& model_path, const Tokenizer* tok, const std::string& spec) {
-  std::string bos = tok ? tok->bos_token() : "", eos = tok ? tok->eos_token() : "";
-  if (spec == "chatml") return ChatTemplate(ChatTemplate::chatml_source(), bos, eos);
-  if (!spec.empty()) return ChatTemplate(read_text_file(spec), bos, eos);
-  std::string src = std::filesystem::is_directory(model_path) ? find_chat_template(model_path)
-                    : is_gguf_file(model_path)                   ? gguf_chat_template(GgufFile(model_path))
-                                                                 : "";
-  if (src.empty())
-    fail(model_path, ": no chat template (chat_template.jinja, tokenizer_config.json or a GGUF's tokenizer.chat_template); pass --chat-template chatml or a .jinja file");
-  return ChatTemplate(src, bos, eos);
+  return llm::load_chat_template(model_path, tok, spec);
 }
 
 void add_quant_option(CLI::App* c, std::string& quant) {

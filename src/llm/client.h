@@ -45,6 +45,7 @@ struct Response {
   std::string text;
   std::string finish_reason;  // "stop" (stop string or end of sequence) | "length"
   std::string stop;           // the stop string that ended it, when known ("" otherwise)
+  std::string reasoning;      // chat: a server's separate reasoning_content, when it sends one
   int64_t prompt_tokens = 0, completion_tokens = 0;
 };
 
@@ -78,6 +79,9 @@ struct EndpointOptions {
   double timeout_s = 600;  // per request
   int max_retries = 4;     // retryable failures are retried with exponential backoff ...
   double backoff_s = 1.0;  // ... starting here (doubled each time, Retry-After honoured)
+  // Merged into every request body: server-specific fields, e.g. vLLM's
+  // {"skip_special_tokens": false, "spaces_between_special_tokens": false} as s1 sets them.
+  nlohmann::json extra_body = nlohmann::json::object();
 };
 std::unique_ptr<Client> make_endpoint_client(const EndpointOptions& opts);
 
