@@ -4,6 +4,7 @@
 // rope scaling and the tied head. Kernels come from a Backend.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -67,9 +68,21 @@ class Model {
   // token when all_logits. Throws s1::Error if the context would overflow.
   void forward(KVCache& kv, std::span<const int32_t> tokens, float* logits, bool all_logits = false);
 
+  // Batched decoding: one token for each of several sequences, each with its own cache
+  // (distinct caches, any positions), every weight read once for all of them. Writes
+  // vocab_size logits per sequence, in order. Throws s1::Error like forward.
+  void forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t> tokens, float* logits);
+
  private:
   void forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits, bool all_logits);
   void ensure_scratch(int n);
+  AttentionShape attention_shape() const;
+  // The layer stack over n rows of ids. kv_rows(l) says where the new keys / values go;
+  // attend(l, k_new, v_new) applies rope, fills the caches and writes attention into att_.
+  void run_layers(const int32_t* ids, int n, const std::function<std::pair<float*, float*>(int64_t)>& kv_rows,
+                  const std::function<void(int64_t, float*, float*)>& attend);
+  // final norm + output head over nrows rows -> host logits
+  void head(const float* rows, int nrows, float* logits);
 
   ModelConfig cfg_;
   std::unique_ptr<TensorSource> src_;

@@ -6,6 +6,7 @@
 //   logits = rmsnorm(x)·W_head
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "backend/cpu/quant.h"
 #include "core/error.h"
@@ -156,17 +157,79 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
   ensure_scratch(n);
   kv.reserve(kv.pos() + n);
   const int64_t pos0 = kv.pos();
+  const int64_t KV = c.kv_dim();
+  const AttentionShape shape = attention_shape();
+  // This chunk's keys and values go straight into the cache.
+  run_layers(
+      ids, n, [&](int64_t l) { return std::pair{kv.k_[l] + pos0 * KV, kv.v_[l] + pos0 * KV}; },
+      [&](int64_t l, float* k_new, float*) {
+        be.rope(q_, n, int(c.heads), int(c.head_dim), c.q_dim(), pos0, inv_freq_.data());
+        be.rope(k_new, n, int(c.kv_heads), int(c.head_dim), KV, pos0, inv_freq_.data());
+        be.attention(q_, n, kv.k_[l], kv.v_[l], pos0, shape, att_);
+      });
+  kv.pos_ = pos0 + n;
+  if (!logits) return;
+  // Only the rows whose logits are wanted go through the (large) output head.
+  head(all_logits ? x_ : x_ + int64_t(n - 1) * c.hidden, all_logits ? n : 1, logits);
+}
+
+void Model::forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t> tokens, float* logits) {
+  const int n = int(tokens.size());
+  if (n == 0) fail("forward_batch: no sequences");
+  if (kvs.size() != tokens.size()) fail("forward_batch: ", kvs.size(), " caches for ", tokens.size(), " tokens");
+  for (int i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= cfg_.vocab_size)
+      fail("token id ", tokens[i], " is outside the vocabulary (0..", cfg_.vocab_size - 1, ")");
+    if (kvs[i]->pos() + 1 > kvs[i]->max_ctx()) fail("context full: sequence ", i, " is at ", kvs[i]->pos(), " of ", kvs[i]->max_ctx());
+    for (int j = 0; j < i; ++j)
+      if (kvs[j] == kvs[i]) fail("forward_batch: sequence ", i, " shares its cache with sequence ", j);
+  }
+  if (n > kMaxChunk) fail("forward_batch: at most ", kMaxChunk, " sequences at once, got ", n);
+  Backend& be = *be_;
+  const ModelConfig& c = cfg_;
+  ensure_scratch(n);
+  for (KVCache* kv : kvs) kv->reserve(kv->pos() + 1);
+  const int64_t Q = c.q_dim(), KV = c.kv_dim();
+  const AttentionShape shape = attention_shape();
+  // New keys and values land in scratch first (the gate / up buffers, idle until the
+  // MLP; intermediate >= kv_dim), then each row is rotated at its own position and
+  // copied into its own cache.
+  run_layers(
+      tokens.data(), n, [&](int64_t) { return std::pair{gate_, up_}; },
+      [&](int64_t l, float* k_new, float* v_new) {
+        for (int i = 0; i < n; ++i) {
+          KVCache& kv = *kvs[i];
+          const int64_t pos = kv.pos();
+          float* q = q_ + i * Q;
+          float* k = kv.k_[l] + pos * KV;
+          float* v = kv.v_[l] + pos * KV;
+          be.copy(k, k_new + i * KV, size_t(KV));
+          be.copy(v, v_new + i * KV, size_t(KV));
+          be.rope(q, 1, int(c.heads), int(c.head_dim), Q, pos, inv_freq_.data());
+          be.rope(k, 1, int(c.kv_heads), int(c.head_dim), KV, pos, inv_freq_.data());
+          be.attention(q, 1, kv.k_[l], kv.v_[l], pos, shape, att_ + i * Q);
+        }
+      });
+  for (KVCache* kv : kvs) kv->pos_ += 1;
+  head(x_, n, logits);
+}
+
+AttentionShape Model::attention_shape() const {
+  const ModelConfig& c = cfg_;
+  return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), int(c.q_dim()), int(c.kv_dim())};
+}
+
+void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<float*, float*>(int64_t)>& kv_rows,
+                       const std::function<void(int64_t, float*, float*)>& attend) {
+  Backend& be = *be_;
+  const ModelConfig& c = cfg_;
   const int H = int(c.hidden), Q = int(c.q_dim()), KV = int(c.kv_dim()), I = int(c.intermediate);
   const float eps = float(c.rms_eps);
-  const AttentionShape shape{int(c.heads), int(c.kv_heads), int(c.head_dim), Q, KV};
 
   be.embed(ids, n, w_.embed, x_);
   for (int64_t l = 0; l < c.layers; ++l) {
     const LayerWeights& L = w_.layers[l];
-    float* kc = kv.k_[l];
-    float* vc = kv.v_[l];
-    float* k_new = kc + pos0 * KV;  // this chunk's keys and values go straight into the cache
-    float* v_new = vc + pos0 * KV;
+    auto [k_new, v_new] = kv_rows(l);
 
     be.rmsnorm(x_, L.attn_norm.data(), n, H, eps, xb_);
     be.matmul_same_input(xb_, n, {{&L.wq, q_}, {&L.wk, k_new}, {&L.wv, v_new}});
@@ -179,9 +242,7 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
       be.rmsnorm(q_, L.q_norm.data(), n * int(c.heads), int(c.head_dim), eps, q_);
       be.rmsnorm(k_new, L.k_norm.data(), n * int(c.kv_heads), int(c.head_dim), eps, k_new);
     }
-    be.rope(q_, n, int(c.heads), int(c.head_dim), Q, pos0, inv_freq_.data());
-    be.rope(k_new, n, int(c.kv_heads), int(c.head_dim), KV, pos0, inv_freq_.data());
-    be.attention(q_, n, kc, vc, pos0, shape, att_);
+    attend(l, k_new, v_new);  // rope, cache, attention -> att_
     be.matmul(att_, n, L.wo, xb_);
     if (c.o_bias) be.add_bias(xb_, n, H, L.bo.data());
     be.add(x_, xb_, size_t(n) * H);
@@ -197,14 +258,13 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
     if (c.mlp_bias) be.add_bias(xb_, n, H, L.b_down.data());
     be.add(x_, xb_, size_t(n) * H);
   }
-  kv.pos_ = pos0 + n;
-  if (!logits) return;
-  // Only the rows whose logits are wanted go through the (large) output head.
-  const float* rows = all_logits ? x_ : x_ + int64_t(n - 1) * H;
-  const int nrows = all_logits ? n : 1;
-  be.rmsnorm(rows, w_.final_norm.data(), nrows, H, eps, xb_);
+}
+
+void Model::head(const float* rows, int nrows, float* logits) {
+  Backend& be = *be_;
+  be.rmsnorm(rows, w_.final_norm.data(), nrows, int(cfg_.hidden), float(cfg_.rms_eps), xb_);
   be.matmul(xb_, nrows, w_.lm_head, logits_);
-  be.to_host(logits, logits_, size_t(nrows) * c.vocab_size);
+  be.to_host(logits, logits_, size_t(nrows) * cfg_.vocab_size);
 }
 
 }  // namespace s1
