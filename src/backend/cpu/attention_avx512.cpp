@@ -4,6 +4,7 @@
 // Compiled with -mavx512f -mfma.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -11,6 +12,45 @@
 
 namespace s1::cpu {
 namespace {
+
+// G heads x NV vectors of accumulators (G * NV <= 28 of the 32 registers).
+template <int NV, int G>
+void weighted_values_pass(const float* p, int64_t len, const float* v, int64_t kv_stride, int64_t q_head_stride,
+                          float* out) {
+  __m512 acc[G][NV];
+  for (int a = 0; a < G; ++a)
+    for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_setzero_ps();
+  for (int64_t j = 0; j < len; ++j) {
+    const float* vj = v + j * kv_stride;
+    for (int a = 0; a < G; ++a) {
+      const __m512 pj = _mm512_set1_ps(p[a * len + j]);
+      for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * i), acc[a][i]);
+    }
+  }
+  for (int a = 0; a < G; ++a)
+    for (int i = 0; i < NV; ++i) _mm512_storeu_ps(out + a * q_head_stride + 16 * i, acc[a][i]);
+}
+
+template <int NV>
+void weighted_values(const float* p, int group, const float* v, int64_t kv_stride, int64_t len,
+                     int64_t q_head_stride, float* out) {
+  constexpr int kMax = 28 / NV;
+  for (int h0 = 0; h0 < group;) {
+    const int g = std::min(kMax, group - h0);
+    const float* ph = p + h0 * len;
+    float* oh = out + h0 * q_head_stride;
+    switch (g) {  // unrolled per count so the accumulators stay in registers
+      case 1: weighted_values_pass<NV, 1>(ph, len, v, kv_stride, q_head_stride, oh); break;
+      case 2: weighted_values_pass<NV, 2>(ph, len, v, kv_stride, q_head_stride, oh); break;
+      case 3: weighted_values_pass<NV, 3>(ph, len, v, kv_stride, q_head_stride, oh); break;
+      case 4: weighted_values_pass<NV, std::min(4, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
+      case 5: weighted_values_pass<NV, std::min(5, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
+      case 6: weighted_values_pass<NV, std::min(6, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
+      default: weighted_values_pass<NV, std::min(7, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
+    }
+    h0 += g;
+  }
+}
 
 }  // namespace
 
@@ -57,7 +97,13 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
     const float inv = 1.0f / _mm512_reduce_add_ps(sum);
     for (j = 0; j < len; ++j) s[j] *= inv;
   }
-  // 3. out_h = sum_j p[h][j] * v_j
+  // 3. out_h = sum_j p[h][j] * v_j: as many heads per pass as the accumulators allow, so
+  //    each value row is read once per pass (one pass for a group of 7 at head_dim 64).
+  switch (nv) {
+    case 4: return weighted_values<4>(scratch, group, v, kv_stride, len, q_head_stride, out);
+    case 8: return weighted_values<8>(scratch, group, v, kv_stride, len, q_head_stride, out);
+    default: break;
+  }
   for (int h0 = 0; h0 < group; h0 += 2) {
     const int hn = group - h0 >= 2 ? 2 : 1;
     __m512 acc[2][16];

@@ -144,7 +144,10 @@ class CpuBackend final : public Backend {
     const int nt = static_cast<int>(std::min<int64_t>(threads_, items));
 #pragma omp parallel num_threads(nt)
     {
-      std::vector<float> score(static_cast<size_t>(group) * size_t(pos0 + n));
+      // Per-thread scores, kept between calls (OpenMP threads persist): no allocation and
+      // zeroing of group x context floats per layer and token.
+      thread_local std::vector<float> score;
+      if (score.size() < static_cast<size_t>(group) * size_t(pos0 + n)) score.resize(static_cast<size_t>(group) * size_t(pos0 + n));
 #pragma omp for schedule(dynamic, 1)
       for (int64_t it = 0; it < items; ++it) {
         const int t = static_cast<int>(it / s.kv_heads), kvh = static_cast<int>(it % s.kv_heads);
