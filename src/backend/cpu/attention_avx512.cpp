@@ -13,6 +13,48 @@
 namespace s1::cpu {
 namespace {
 
+// hsum16(a)[j] = sum of the 16 lanes of a[j]: a transposing add tree (45 shuffles / adds
+// for 16 sums instead of 16 separate horizontal reductions).
+inline __m512 hsum16(const __m512 a[16]) {
+  __m512 b[8], c[4];
+  for (int k = 0; k < 8; ++k)  // per 128-bit lane: [x0+x2, y0+y2, x1+x3, y1+y3]
+    b[k] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm512_unpackhi_ps(a[2 * k], a[2 * k + 1]));
+  for (int m = 0; m < 4; ++m) {  // per 128-bit lane L: that lane's sums of a[4m .. 4m+3]
+    const __m512d lo = _mm512_unpacklo_pd(_mm512_castps_pd(b[2 * m]), _mm512_castps_pd(b[2 * m + 1]));
+    const __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(b[2 * m]), _mm512_castps_pd(b[2 * m + 1]));
+    c[m] = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
+  }
+  // add the four 128-bit lanes of each c[m]: lane m of the result holds a[4m .. 4m+3]
+  const __m512 e0 = _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512 e1 = _mm512_add_ps(_mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Scores of whole blocks of 16 positions: per head, 16 unreduced dot products (q held in
+// registers, keys from L1) reduced together by hsum16. Returns the positions done.
+template <int NV>
+int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const float* k, int64_t kv_stride,
+                      int64_t len, float scale, float* scratch) {
+  const __m512 sv = _mm512_set1_ps(scale);
+  int64_t j0 = 0;
+  for (; j0 + 16 <= len; j0 += 16) {
+    for (int h = 0; h < group; ++h) {
+      __m512 qr[NV], acc[16];
+      for (int i = 0; i < NV; ++i) qr[i] = _mm512_loadu_ps(q + h * q_head_stride + 16 * i);
+      for (int jj = 0; jj < 16; ++jj) {
+        const float* kj = k + (j0 + jj) * kv_stride;
+        acc[jj] = _mm512_mul_ps(qr[0], _mm512_loadu_ps(kj));
+        for (int i = 1; i < NV; ++i) acc[jj] = _mm512_fmadd_ps(qr[i], _mm512_loadu_ps(kj + 16 * i), acc[jj]);
+      }
+      _mm512_storeu_ps(scratch + h * len + j0, _mm512_mul_ps(hsum16(acc), sv));
+    }
+  }
+  return j0;
+}
+
 // G heads x NV vectors of accumulators (G * NV <= 28 of the 32 registers).
 template <int NV, int G>
 void weighted_values_pass(const float* p, int64_t len, const float* v, int64_t kv_stride, int64_t q_head_stride,
@@ -61,8 +103,12 @@ void weighted_values(const float* p, int group, const float* v, int64_t kv_strid
 void attention_group_avx512(const float* q, int64_t q_head_stride, int group, const float* k, const float* v,
                             int64_t kv_stride, int64_t len, int head_dim, float scale, float* scratch, float* out) {
   const int nv = head_dim / 16;
-  // 1. scores[h][j] = q_h . k_j * scale
-  for (int64_t j = 0; j < len; ++j) {
+  // 1. scores[h][j] = q_h . k_j * scale; blocks of 16 positions first (NV 4 / 8), then
+  //    the rest one position at a time.
+  int64_t j0 = 0;
+  if (nv == 4) j0 = scores_blocks<4>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
+  else if (nv == 8) j0 = scores_blocks<8>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
+  for (int64_t j = j0; j < len; ++j) {
     __m512 kr[16];
     const float* kj = k + j * kv_stride;
     for (int i = 0; i < nv; ++i) kr[i] = _mm512_loadu_ps(kj + 16 * i);
