@@ -6,6 +6,7 @@
 //   logits = rmsnorm(x)·W_head
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 
 #include "backend/cpu/quant.h"
@@ -101,7 +102,7 @@ Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr
       if (m.dtype != DType::F32 && m.dtype != DType::BF16 && m.dtype != DType::F16)
         fail("--quant q8_0 re-encodes f32 / f16 / bf16 weights; this model's weights are already ", dtype_name(m.dtype));
       if (!cpu::can_quantize_q8_0(m)) fail("cannot quantize a ", m.rows, "x", m.cols, " matrix to Q8_0 (columns must be a multiple of 32)");
-      auto buf = std::make_unique<uint8_t[]>(size_t(m.rows) * size_t(m.cols / 32) * sizeof(cpu::BlockQ8_0));
+      auto buf = make_streamed_buffer(size_t(m.rows) * size_t(m.cols / 32) * sizeof(cpu::BlockQ8_0));
       cpu::quantize_q8_0(m, reinterpret_cast<cpu::BlockQ8_0*>(buf.get()), be_->threads());
       m = WeightMatrix{DType::Q8_0, buf.get(), m.rows, m.cols};
       owned_.push_back(std::move(buf));
@@ -114,7 +115,40 @@ Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr
   } else if (opts.quantize != DType::F32) {
     fail("quantize at load supports q8_0 only, not ", dtype_name(opts.quantize));
   }
+  if (opts.streamed_copy && streamed_copies_enabled()) copy_to_streamed_memory();
   inv_freq_ = rope_inv_freq(cfg_.rope, cfg_.head_dim);
+}
+
+void Model::copy_to_streamed_memory() {
+  // The matrices every token reads whole; the embedding table is read a row per token
+  // and stays mapped (unless it is also the output head).
+  std::vector<WeightMatrix*> mats = {&w_.lm_head};
+  for (auto& L : w_.layers)
+    for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) mats.push_back(m);
+  auto owned = [&](const void* p) {
+    for (auto& b : owned_)
+      if (b.get() == p) return true;
+    return false;
+  };
+  size_t total = 0;
+  for (WeightMatrix* m : mats)
+    if (!owned(m->data)) total += (m->bytes() + 63) / 64 * 64;
+  if (total == 0) return;
+  // Leave room for the KV cache and the page cache: copy only what fits easily.
+  const uint64_t avail = available_memory_bytes();
+  if (avail == 0 || total > avail / 10 * 7) return;
+  StreamedBuffer buf = make_streamed_buffer(total);
+  size_t off = 0;
+  const void* tied = w_.embed.data == w_.lm_head.data ? w_.lm_head.data : nullptr;
+  for (WeightMatrix* m : mats) {
+    if (owned(m->data)) continue;
+    std::memcpy(buf.get() + off, m->data, m->bytes());
+    m->data = buf.get() + off;
+    off += (m->bytes() + 63) / 64 * 64;
+  }
+  if (tied) w_.embed.data = w_.lm_head.data;
+  owned_.push_back(std::move(buf));
+  streamed_copy_ = true;
 }
 
 Model::~Model() {

@@ -14,6 +14,7 @@
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 #include "core/error.h"
+#include "core/streamed_memory.h"
 
 namespace s1 {
 namespace {
@@ -29,12 +30,9 @@ class CpuBackend final : public Backend {
   const char* name() const override { return "cpu"; }
   int threads() const override { return threads_; }
 
-  float* alloc(size_t n) override {
-    void* p = nullptr;
-    if (posix_memalign(&p, 64, std::max<size_t>(n, 1) * sizeof(float)) != 0) throw std::bad_alloc();
-    return static_cast<float*>(p);
-  }
-  void free(float* p) override { std::free(p); }
+  // Large buffers (the KV cache, read whole at every token) get huge pages.
+  float* alloc(size_t n) override { return static_cast<float*>(alloc_streamed(std::max<size_t>(n, 1) * sizeof(float))); }
+  void free(float* p) override { free_streamed(p); }
 
   void embed(const int32_t* ids, int n, const WeightMatrix& table, float* out) override {
     for (int t = 0; t < n; ++t) {

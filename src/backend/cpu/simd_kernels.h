@@ -30,6 +30,9 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
 void attention_group_scalar(const float* q, int group, const float* k, const float* v, int64_t kv_stride,
                             int64_t len, int head_dim, float scale, float* score, float* out);
 
+// One token, bf16 weights, x rounded to bf16 (AVX512-BF16 vdpbf16ps): only where
+// __builtin_cpu_supports("avx512bf16"). Measured in bench_decode_ab, not dispatched.
+void matmul_rows_bf16dot_avx512(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y);
 void matmul_rows_avx512_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y);
 
 // out[i] = silu(gate[i]) * up[i]
