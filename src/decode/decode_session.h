@@ -1,0 +1,61 @@
+// The decoding loop of generator.h cut into steps, so that a scheduler can advance several
+// sequences (each with its own KV cache) one token at a time and interleave them: the
+// server (src/serve) runs one DecodeSession per active request.
+//
+// A step is split in two: next_token() picks the next token (forced by the controller or
+// sampled from the logits of the previous feed) and emits it; feed() runs it through the
+// model to get the logits of the following step. Keeping feed() separate is what lets a
+// batched forward over many sessions replace the per-session forward later.
+//
+// For the same model, cache, prompt, parameters and controller, the tokens emitted and the
+// GenerateResult are exactly those of s1::generate() (tests/serve checks this).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "decode/controller.h"
+#include "decode/generator.h"
+#include "decode/sampler.h"
+#include "model/model.h"
+
+namespace s1 {
+
+class DecodeSession {
+ public:
+  // Nothing runs yet. The cache may already hold a prefix; the prompt is appended to it.
+  // model, kv and controller must outlive the session.
+  DecodeSession(Model& model, KVCache& kv, std::vector<int32_t> prompt, const GenerateParams& params,
+                Controller* controller = nullptr);
+
+  // Runs the prompt through the model. Throws s1::Error (empty prompt, context overflow).
+  void prefill();
+  // Emits the next token, or returns nothing when generation has ended (result().stop_reason
+  // says why). After a token, call feed() unless done().
+  std::optional<int32_t> next_token();
+  // Runs the last emitted token through the model.
+  void feed();
+
+  bool done() const { return done_; }
+  bool last_forced() const { return last_forced_; }
+  const GenerateResult& result() const { return r_; }
+  // The token feed() will run, when one is pending.
+  bool needs_feed() const { return pending_feed_; }
+
+ private:
+  void finish(std::string reason);
+  bool is_stop(int32_t id) const;
+
+  Model& model_;
+  KVCache& kv_;
+  std::vector<int32_t> prompt_;
+  GenerateParams params_;
+  Controller* ctl_;
+  Sampler sampler_;
+  std::vector<float> logits_;
+  GenerateResult r_;
+  bool prefilled_ = false, done_ = false, last_forced_ = false, pending_feed_ = false;
+};
+
+}  // namespace s1
