@@ -121,4 +121,31 @@ void DecodeSession::feed() {
   r_.decode_seconds += seconds(Clock::now() - t0);
 }
 
+void DecodeSession::feed_batch(std::span<DecodeSession* const> sessions) {
+  if (sessions.empty()) return;
+  if (sessions.size() == 1) return sessions[0]->feed();
+  Model& model = sessions[0]->model_;
+  std::vector<KVCache*> kvs;
+  std::vector<int32_t> ids;
+  for (DecodeSession* s : sessions) {
+    if (!s->pending_feed_) fail("feed_batch: a session has no token to feed");
+    if (&s->model_ != &model) fail("feed_batch: sessions of different models");
+    kvs.push_back(&s->kv_);
+    ids.push_back(s->r_.output_ids.back());
+  }
+  const size_t V = size_t(model.config().vocab_size);
+  auto t0 = Clock::now();
+  thread_local std::vector<float> all;
+  all.resize(V * sessions.size());
+  model.forward_batch(kvs, ids, all.data());
+  const double dt = seconds(Clock::now() - t0) / double(sessions.size());  // shared time, split evenly
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    DecodeSession& s = *sessions[i];
+    std::copy(all.begin() + i * V, all.begin() + (i + 1) * V, s.logits_.begin());
+    ++s.r_.decode_tokens;
+    s.pending_feed_ = false;
+    s.r_.decode_seconds += dt;
+  }
+}
+
 }  // namespace s1

@@ -36,6 +36,10 @@ class DecodeSession {
   std::optional<int32_t> next_token();
   // Runs the last emitted token through the model.
   void feed();
+  // feed() for several sessions of the same model at once: one batched forward pass
+  // (Model::forward_batch) reads every weight once for all of them. Each session must
+  // need a feed and have its own cache. Results equal feeding them one by one.
+  static void feed_batch(std::span<DecodeSession* const> sessions);
 
   bool done() const { return done_; }
   bool last_forced() const { return last_forced_; }

@@ -144,9 +144,25 @@ void Engine::loop() {
       }
     }
     for (Slot* s : admitted) start(*s);
-    // One round: every active request advances by one token.
+    // One round: every active request emits one token, then all of them are fed back
+    // through the model in one batched pass (each weight read once for the round).
+    std::vector<Slot*> feeding;
     for (auto& s : slots_)
-      if (s->job) advance(*s);
+      if (s->job && advance(*s)) feeding.push_back(s.get());
+    feed(feeding);
+  }
+}
+
+void Engine::feed(const std::vector<Slot*>& slots) {
+  std::vector<DecodeSession*> sessions;
+  for (Slot* s : slots) sessions.push_back(s->gen->pending_feed());
+  try {
+    DecodeSession::feed_batch(sessions);
+  } catch (const std::exception& e) {
+    for (Slot* s : slots) {
+      ++failed_;
+      release(*s)->fail({500, std::string("generation failed: ") + e.what(), "server_error", "", ""});
+    }
   }
 }
 
@@ -161,14 +177,14 @@ void Engine::start(Slot& s) {
   }
 }
 
-void Engine::advance(Slot& s) {
+bool Engine::advance(Slot& s) {
   if (s.job->cancelled()) {
     ++cancelled_;
     release(s)->fail({499, "the client closed the connection", "cancelled", "", "cancelled"});
-    return;
+    return false;
   }
   try {
-    Delta d = s.gen->step();
+    Delta d = s.gen->emit();
     ++tokens_;
     if (!d.empty()) s.job->add(d);
     if (s.gen->done()) {
@@ -178,10 +194,13 @@ void Engine::advance(Slot& s) {
       auto job = release(s);
       if (!tail.empty()) job->add(tail);
       job->finish(std::move(o));
+      return false;
     }
+    return s.gen->pending_feed() != nullptr;
   } catch (const std::exception& e) {
     ++failed_;
     release(s)->fail({500, std::string("generation failed: ") + e.what(), "server_error", "", ""});
+    return false;
   }
 }
 

@@ -1,6 +1,7 @@
 // The scheduler: one thread owns the model and advances every active request one token per
-// round (each with its own KV cache, --parallel slots of them), so concurrent requests are
-// interleaved token by token; requests beyond the slots wait in a bounded queue, and a full
+// round (each with its own KV cache, --parallel slots of them); the round's tokens are fed
+// back in one batched forward pass (Model::forward_batch), so concurrent requests share
+// each read of the weights; requests beyond the slots wait in a bounded queue, and a full
 // queue is refused at once (the server answers 503). A request whose client went away is
 // dropped at the next round.
 //
@@ -81,7 +82,9 @@ class Engine {
   struct Slot;
   void loop();
   void start(Slot& s);
-  void advance(Slot& s);
+  // Emits the slot's next token; true when it then needs feeding.
+  bool advance(Slot& s);
+  void feed(const std::vector<Slot*>& slots);
   std::shared_ptr<Job> release(Slot& s);
 
   ModelContext mc_;

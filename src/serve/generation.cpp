@@ -85,11 +85,16 @@ Generation::~Generation() = default;
 void Generation::prefill() { session_->prefill(); }
 
 Delta Generation::step() {
+  Delta d = emit();
+  if (DecodeSession* s = pending_feed()) s->feed();
+  return d;
+}
+
+Delta Generation::emit() {
   Delta d;
   if (done_) return d;
   if (auto id = session_->next_token()) on_emitted(*id, d);
   if (session_->done() || stopped_by_string_) done_ = true;
-  else if (session_->needs_feed()) session_->feed();
   return d;
 }
 

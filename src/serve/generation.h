@@ -61,6 +61,11 @@ class Generation {
   void prefill();
   // Emits one token (and feeds it back unless finished); returns the text it completed.
   Delta step();
+  // step() in two halves, so a scheduler can feed many generations in one batched pass:
+  // emit() picks and emits the token; then, unless done(), the session returned by
+  // pending_feed() must be fed (DecodeSession::feed / feed_batch) before the next emit().
+  Delta emit();
+  DecodeSession* pending_feed() { return !done_ && session_->needs_feed() ? session_.get() : nullptr; }
   bool done() const { return done_; }
   // Only after done(): the final usage and texts (flushes held-back text into `tail`).
   Outcome finish(Delta* tail);

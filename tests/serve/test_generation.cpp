@@ -87,6 +87,41 @@ TEST(DecodeSession, SameTokensAsGenerate) {
   }
 }
 
+// Sessions fed together in one batched forward pass (the server's rounds) emit the same
+// tokens as each generated alone: different prompts, lengths, seeds and finishing times.
+TEST(DecodeSession, FeedBatchSameTokensAsGenerateAlone) {
+  auto& t = tiny();
+  std::vector<std::vector<int32_t>> prompts = {t.chat("What is 2+2?"), t.chat("Name a prime number larger than 10."),
+                                               t.chat("Hi")};
+  std::vector<int64_t> lengths = {30, 12, 25};
+  std::vector<std::unique_ptr<KVCache>> caches;
+  std::vector<std::unique_ptr<DecodeSession>> sessions;
+  std::vector<std::vector<int32_t>> got(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    caches.push_back(std::make_unique<KVCache>(*t.e.model, 512));
+    sessions.push_back(std::make_unique<DecodeSession>(*t.e.model, *caches[i], prompts[i], params(10 + i, lengths[i])));
+    sessions[i]->prefill();
+  }
+  for (bool any = true; any;) {
+    any = false;
+    std::vector<DecodeSession*> feed;
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      if (sessions[i]->done()) continue;
+      if (auto id = sessions[i]->next_token()) got[i].push_back(*id);
+      if (sessions[i]->needs_feed()) feed.push_back(sessions[i].get());
+      any = any || !sessions[i]->done();
+    }
+    DecodeSession::feed_batch(feed);
+  }
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    KVCache alone(*t.e.model, 512);
+    GenerateResult ref = generate(*t.e.model, alone, prompts[i], params(10 + i, lengths[i]));
+    EXPECT_EQ(got[i], ref.output_ids) << "sequence " << i;
+    EXPECT_EQ(sessions[i]->result().stop_reason, ref.stop_reason);
+    EXPECT_EQ(caches[i]->pos(), alone.pos());
+  }
+}
+
 TEST(DecodeSession, SameTokensAsGenerateControlled) {
   auto& t = tiny();
   auto prompt = t.chat("Think about 3*7.");
