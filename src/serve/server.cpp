@@ -214,7 +214,10 @@ std::variant<GenerationSpec, ApiError> Server::Impl::prepare(const ParsedRequest
     return bad_request("budget forcing needs thinking delimiters, and none are known for this model (start the server "
                        "with --family s1|r1)",
                        "max_thinking_tokens");
-  if (mc.has_delimiters) {
+  // /v1/completions continues raw text as vLLM does (the thinking stays in `text`), so that
+  // clients doing budget forcing by continuation requests (s1's harness, `s1 eval
+  // --endpoint`) see exactly what the model wrote; only budget fields turn control on.
+  if (mc.has_delimiters && (r.endpoint == Endpoint::Chat || r.thinking.requested)) {
     const ThinkingParams& t = r.thinking;
     control::BudgetConfig cfg;
     cfg.delimiters = mc.delimiters;

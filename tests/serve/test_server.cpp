@@ -330,6 +330,24 @@ TEST(ServeHttp, Completions) {
   EXPECT_EQ(s.content, j["choices"][0]["text"]);
 }
 
+// A raw prompt that opens s1's thinking block is continued as raw text (vLLM's behaviour),
+// so a client doing budget forcing by continuation requests sees the thinking in `text`.
+TEST(ServeHttp, CompletionsKeepThinkingInText) {
+  auto c = server().client();
+  json b = {{"model", model_id()},
+            {"prompt", "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think"},
+            {"max_tokens", 8},
+            {"seed", 4}};
+  auto r = post(c, "/v1/completions", b);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  EXPECT_FALSE(j["choices"][0]["text"].get<std::string>().empty());
+  EXPECT_FALSE(j["choices"][0].contains("reasoning_content"));
+  EXPECT_EQ(j["usage"]["completion_tokens"], 8);
+  EXPECT_EQ(j["usage"]["completion_tokens_details"]["reasoning_tokens"], 0);
+}
+
 TEST(ServeHttp, RequestErrorsAreOpenAIErrors) {
   auto c = server().client();
   expect_error(c.Post("/v1/chat/completions", "{not json", "application/json"), 400, "", "invalid_json");
