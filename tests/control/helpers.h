@@ -17,8 +17,8 @@
 
 #include "control/budget_forcing.h"
 #include "core/error.h"
-#include "model/make_model.h"
 #include "model/model.h"
+#include "support/tiny_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace s1::control::test {
@@ -39,30 +39,7 @@ inline int32_t id1(const std::string& s) {
 }
 inline const int32_t kImStart = 151644, kImEnd = 151645, kEot = 151643;
 
-// A qwen2.5-tiny checkpoint (hidden 64, 2 layers, real vocab + tokenizer), written once
-// per test process and removed when it exits.
-struct TinyModelDir {
-  std::string path;
-  TinyModelDir() {
-    namespace fs = std::filesystem;
-    path = (fs::temp_directory_path() / ("s1-control-tiny-" + std::to_string(::getpid()))).string();
-    MakeModelOptions o;
-    o.shape = "qwen2.5-tiny";
-    o.dtype = DType::BF16;
-    o.out = path;
-    o.seed = 7;
-    o.tokenizer_dir = std::string(S1_REPO_DATA) + "/tokenizers/qwen2.5";
-    make_model(o);
-  }
-  ~TinyModelDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-inline const std::string& tiny_model_dir() {
-  static TinyModelDir dir;
-  return dir.path;
-}
+inline const std::string& tiny_model_dir() { return s1::test::tiny_model_dir(); }
 inline Model& tiny_model() {
   // One thread: the model is tiny, and OpenMP threads slow to a crawl on a busy machine.
   static std::unique_ptr<Model> m = Model::load(tiny_model_dir(), make_cpu_backend(1));

@@ -10,28 +10,13 @@
 #include "decode/generator.h"
 #include "llm/client.h"
 #include "llm/engine.h"
-#include "model/make_model.h"
+#include "support/tiny_model.h"
 
 namespace {
 
 const std::string& tiny_dir() {
-  static struct Dir {
-    std::string path;
-    Dir() {
-      path = (std::filesystem::temp_directory_path() / ("s1-llm-tiny-" + std::to_string(::getpid()))).string();
-      s1::MakeModelOptions o;
-      o.shape = "qwen2.5-tiny";
-      o.out = path;
-      o.seed = 11;
-      o.tokenizer_dir = std::string(S1_REPO_DATA) + "/tokenizers/qwen2.5";
-      s1::make_model(o);
-    }
-    ~Dir() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  } d;
-  return d.path;
+  static s1::test::TinyModelDir d("llm", 11);
+  return d.path();
 }
 
 s1::llm::Client& client() {

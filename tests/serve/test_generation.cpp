@@ -9,7 +9,7 @@
 #include "control/run.h"
 #include "decode/decode_session.h"
 #include "llm/engine.h"
-#include "model/make_model.h"
+#include "support/tiny_model.h"
 #include "serve/generation.h"
 
 namespace s1::serve {
@@ -17,26 +17,15 @@ namespace {
 
 // qwen2.5-tiny with the real Qwen2.5 tokenizer (data/tokenizers), written once per process.
 struct Tiny {
-  std::string path;
+  s1::test::TinyModelDir dir{"serve-gen", 11};
   llm::Engine e;
   ModelContext mc;
-  static std::string make() {
-    auto p = (std::filesystem::temp_directory_path() / ("s1-serve-gen-" + std::to_string(::getpid()))).string();
-    MakeModelOptions o;
-    o.shape = "qwen2.5-tiny";
-    o.dtype = DType::BF16;
-    o.out = p;
-    o.seed = 11;
-    o.tokenizer_dir = std::string(S1_REPO_DATA) + "/tokenizers/qwen2.5";
-    make_model(o);
-    return p;
-  }
   static llm::EngineOptions one_thread() {
     llm::EngineOptions o;
     o.threads = 1;
     return o;
   }
-  Tiny() : path(make()), e(llm::Engine::open(path, one_thread())) {
+  Tiny() : e(llm::Engine::open(dir.path(), one_thread())) {
     mc.model = e.model.get();
     mc.tok = &e.tokenizer;
     mc.traits = control::TokenTraits::build(e.tokenizer);
@@ -44,10 +33,6 @@ struct Tiny {
     mc.has_delimiters = true;
     mc.stop_ids = e.stop_ids;
     mc.valid_vocab = e.valid_vocab;
-  }
-  ~Tiny() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
   }
   std::vector<int32_t> chat(const std::string& q) const {
     return e.tokenizer.encode(e.chat_template.apply(nlohmann::json::array({{{"role", "user"}, {"content", q}}}), true));
