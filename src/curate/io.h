@@ -1,0 +1,20 @@
+// Small file helpers of the curation layer.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace s1::curate {
+
+std::string read_file(const std::string& path);  // throws s1::Error naming the path
+// Writes to PATH.tmp and renames: a reader never sees half a file.
+void write_file_atomic(const std::string& path, std::string_view data);
+// A JSON value as text: strings as they are, null as "", anything else dumped.
+std::string json_text(const nlohmann::json& v);
+// JSON text that never throws on invalid UTF-8 in user data (bad bytes become U+FFFD).
+inline std::string dump_safe(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+// The content of the last \boxed{...} / \fbox{...} (balanced braces), "" when none.
+std::string last_boxed(std::string_view s);
+
+}  // namespace s1::curate
