@@ -5,10 +5,10 @@
 #include <string>
 
 #include "core/error.h"
-#include "curate/csv.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
 #include "curate/text_rules.h"
+#include "util/csv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   try {
-    s1::curate::parse_csv(text, "f.csv");
+    s1::util::parse_csv(text, "f.csv", s1::util::CsvQuotes::Lenient);
   } catch (const s1::Error&) {
   }
   s1::curate::word_ngram_hashes(text, 8);

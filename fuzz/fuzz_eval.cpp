@@ -6,10 +6,10 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "eval/csv.h"
 #include "eval/dataset.h"
 #include "eval/gpqa.h"
 #include "eval/journal.h"
+#include "util/csv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     switch (data[0] % 3) {
       case 0: {
-        s1::eval::parse_csv(text, "fuzz.csv");
+        s1::util::parse_csv(text, "fuzz.csv");
         s1::eval::gpqa_questions_from_csv(text, "fuzz.csv", 0);
         break;
       }

@@ -14,6 +14,8 @@ PKGS=(
   libcurl4-openssl-dev    # HTTP(S) client: OpenAI-compatible endpoints for eval / curate (src/llm)
   libcpp-httplib-dev      # HTTP server of `s1 serve` (src/serve)
   libsqlite3-dev          # curation state database (src/curate)
+  libssl-dev              # SHA-256 from OpenSSL's libcrypto (src/util/hash): question ids, curate's response cache
+  libzip-dev              # GPQA's password-protected dataset.zip, read by `s1 eval --bench gpqa` (src/eval)
   chromium                # headless check that the eval report.html loads (tests/eval)
   libopenblas-dev         # peer GEMM in bench/bench_gemm_peers (not used by the engine)
   clang libclang-rt-14-dev   # libFuzzer targets

@@ -6,7 +6,6 @@
 #include "core/error.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
 
 namespace s1::cli {
 namespace {

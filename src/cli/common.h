@@ -26,6 +26,11 @@ void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 void add_bench_wait(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_bench_wait.cpp
 void add_make_model(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);
 void add_convert(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_convert.cpp (GGUF)
+void add_grade(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_grade.cpp (answer checking)
+void add_train(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_train.cpp
+void add_curate(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_curate.cpp
+void add_serve(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_serve.cpp
+void add_eval(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds);  // cmd_eval.cpp (test-time scaling evaluation)
 
 // The tokenizer of a model folder; throws a clear error when it has none.
 Tokenizer load_tokenizer(const std::string& model_path);

@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
   s1::cli::add_bench(app, cmds);
   s1::cli::add_bench_wait(app, cmds);
   s1::cli::add_convert(app, cmds);
+  s1::cli::add_grade(app, cmds);
+  s1::cli::add_train(app, cmds);
+  s1::cli::add_curate(app, cmds);
+  s1::cli::add_serve(app, cmds);
+  s1::cli::add_eval(app, cmds);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,10 +8,9 @@
 #include <unordered_set>
 
 #include "core/error.h"
-#include "curate/csv.h"
+#include "util/csv.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
 #include "curate/text_rules.h"
 
 namespace s1::curate {
@@ -51,7 +50,7 @@ EvalSet read_eval_set(const std::string& path) {
   s.name = fs::path(path).stem().string();
   std::string text = read_file(path);
   if (fs::path(path).extension() == ".csv") {  // GPQA's CSV: the "Question" column
-    auto rows = parse_csv(text, path);
+    auto rows = util::parse_csv(text, path, util::CsvQuotes::Lenient);
     if (rows.empty()) fail(path, ": empty CSV");
     auto it = std::find(rows[0].begin(), rows[0].end(), "Question");
     if (it == rows[0].end()) fail(path, ": no \"Question\" column");
@@ -115,7 +114,7 @@ void decontaminate(Db& db, const DecontamOptions& o) {
   Tx tx(db);
   db.exec("DELETE FROM removals WHERE stage='decontaminate'");
   Stmt rem = db.prepare("INSERT INTO removals(qid,stage,reason,detail) VALUES(?,'decontaminate',?,?)");
-  Progress prog("decontaminate", int64_t(qs.size()), o.quiet);
+  util::Progress prog({.prefix = "curate", .label = "decontaminate", .total = int64_t(qs.size()), .quiet = o.quiet});
   std::vector<bool> kept(qs.size(), true);
   std::map<std::string, int64_t> counts;
   size_t begin = 0;

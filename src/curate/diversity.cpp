@@ -9,7 +9,6 @@
 #include "core/error.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
 #include "curate/rng.h"
 #include "curate/runner.h"
 

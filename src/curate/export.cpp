@@ -6,7 +6,6 @@
 #include "core/error.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
 #include "tokenizer/tokenizer.h"
 
 namespace s1::curate {

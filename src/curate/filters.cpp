@@ -3,7 +3,6 @@
 #include "core/error.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
 #include "curate/text_rules.h"
 
 namespace s1::curate {

@@ -3,7 +3,7 @@
 // at temperature 0.05) for every question still in the pool.
 #include "core/error.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
+#include "curate/io.h"
 #include "curate/runner.h"
 
 namespace s1::curate {

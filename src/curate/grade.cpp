@@ -5,7 +5,6 @@
 #include "core/error.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
 #include "curate/runner.h"
 #include "grading/grader.h"
 #include "tokenizer/tokenizer.h"
@@ -49,7 +48,7 @@ void trace_lengths(Db& db, const std::string& tokenizer_dir, bool quiet) {
         "WHERE stage IN ('ingest','decontaminate','quality'))");
     while (s.step()) todo.push_back({s.i64(0), s.str(1)});
   }
-  Progress prog("trace lengths", int64_t(todo.size()), quiet);
+  util::Progress prog({.prefix = "curate", .label = "trace lengths", .total = int64_t(todo.size()), .quiet = quiet});
   Tx tx(db);
   Stmt up = db.prepare("UPDATE questions SET trace_tokens=? WHERE id=?");
   for (auto& t : todo) {

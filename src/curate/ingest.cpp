@@ -5,11 +5,9 @@
 #include <set>
 
 #include "core/error.h"
-#include "curate/csv.h"
+#include "util/csv.h"
 #include "curate/io.h"
 #include "curate/pipeline.h"
-#include "curate/progress.h"
-#include "curate/sha256.h"
 
 namespace s1::curate {
 namespace fs = std::filesystem;
@@ -163,7 +161,7 @@ std::string detect_adapter(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   if (ext == ".csv") {
     std::string text = read_file(path);
-    auto rows = parse_csv(text.substr(0, text.find('\n')) + "\n", path);  // the header line
+    auto rows = util::parse_csv(text.substr(0, text.find('\n')) + "\n", path, util::CsvQuotes::Lenient);  // the header line
     if (rows.empty()) fail(path, ": empty CSV");
     auto& h = rows[0];
     auto has = [&](const char* k) { return std::find(h.begin(), h.end(), k) != h.end(); };
@@ -196,7 +194,7 @@ std::vector<Row> read_source_text(const std::string& adapter, const std::string&
                                   const IngestOptions& o) {
   std::vector<Row> out;
   if (adapter == "aime_csv" || (adapter == "s1" && fs::path(path).extension() == ".csv")) {
-    auto rows = parse_csv(text, path);
+    auto rows = util::parse_csv(text, path, util::CsvQuotes::Lenient);
     if (rows.empty()) fail(path, ": empty CSV");
     const auto& h = rows[0];
     auto col = [&](const char* k) -> int {

@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/hash.h"
+#include "util/progress.h"
+
 namespace s1::curate {
 
 std::string read_file(const std::string& path);  // throws s1::Error naming the path
@@ -16,5 +19,10 @@ std::string json_text(const nlohmann::json& v);
 inline std::string dump_safe(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 // The content of the last \boxed{...} / \fbox{...} (balanced braces), "" when none.
 std::string last_boxed(std::string_view s);
+// s1's question_hash: the first 16 hex digits of sha256(question).
+inline std::string question_hash(std::string_view q) { return util::sha256_hex(q).substr(0, 16); }
+using util::sha256_hex;
+// One plain line "curate: ..." on stderr.
+inline void note(const std::string& line) { util::note("curate", line); }
 
 }  // namespace s1::curate

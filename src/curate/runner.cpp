@@ -10,8 +10,6 @@
 #include <thread>
 
 #include "curate/io.h"
-#include "curate/progress.h"
-#include "curate/sha256.h"
 
 namespace s1::curate {
 
@@ -95,7 +93,7 @@ RunStats run_jobs(Db& db, llm::Client& client, const std::vector<Job>& jobs, con
     members[it->second].push_back(i);
   }
 
-  Progress prog(opts.label, int64_t(jobs.size()), opts.quiet);
+  util::Progress prog({.prefix = "curate", .label = opts.label, .total = int64_t(jobs.size()), .quiet = opts.quiet});
   // Cache hits: answered without a call, stored in batches.
   std::vector<size_t> misses;
   {

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "core/error.h"
-#include "eval/csv.h"
+#include "util/csv.h"
 
 namespace s1::eval {
 
@@ -140,7 +140,7 @@ std::array<int, 4> gpqa_permutation(const std::string& record_id, uint64_t seed)
 }
 
 std::vector<Question> gpqa_questions_from_csv(std::string_view csv, const std::string& name, uint64_t seed) {
-  CsvTable t = parse_csv_table(csv, name);
+  util::CsvTable t = util::parse_csv_table(csv, name);
   size_t q_col = t.column("Question", name), c_col = t.column("Correct Answer", name);
   size_t i_cols[3] = {t.column("Incorrect Answer 1", name), t.column("Incorrect Answer 2", name),
                       t.column("Incorrect Answer 3", name)};
@@ -149,7 +149,7 @@ std::vector<Question> gpqa_questions_from_csv(std::string_view csv, const std::s
     if (t.header[i] == "Record ID") id_col = i;
   std::vector<Question> out;
   for (size_t r = 0; r < t.rows.size(); ++r) {
-    const CsvRow& row = t.rows[r];
+    const util::CsvRow& row = t.rows[r];
     std::array<std::string, 4> pool = {gpqa_preprocess(row[i_cols[0]]), gpqa_preprocess(row[i_cols[1]]),
                                        gpqa_preprocess(row[i_cols[2]]), gpqa_preprocess(row[c_col])};
     if (row[q_col].empty()) fail(name, ": row ", r + 1, " has an empty Question");

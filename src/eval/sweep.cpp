@@ -12,11 +12,11 @@
 #include "control/budget_config.h"
 #include "core/error.h"
 #include "eval/journal.h"
-#include "eval/progress.h"
 #include "eval/report.h"
 #include "eval/summary.h"
 #include "grading/grader.h"
 #include "tokenizer/tokenizer.h"
+#include "util/progress.h"
 
 namespace s1::eval {
 
@@ -122,7 +122,9 @@ SweepResult run_sweep(const SweepConfig& cfg, Backend& backend, const Tokenizer&
   if (cfg.gen.temperature == 0 && cfg.samples > 1)
     std::fprintf(stderr, "s1: warning: --samples %d at temperature 0 repeats the same greedy sample\n", cfg.samples);
 
-  Progress progress(int64_t(tasks.size()), resumed);
+  // One line per sample off a terminal (its outcome); quiet_progress keeps only the first and last lines.
+  util::Progress progress({.prefix = "s1 eval", .total = int64_t(tasks.size()), .unit = "samples", .resumed = resumed,
+                           .line_per_item = !cfg.quiet_progress});
   std::atomic<size_t> next{0};
   std::atomic<int64_t> errors{0};
   std::mutex fatal_mu;
@@ -167,10 +169,11 @@ SweepResult run_sweep(const SweepConfig& cfg, Backend& backend, const Tokenizer&
         fatal = e.what();
         return;
       }
-      if (!cfg.quiet_progress)
-        progress.sample_done(pt.label() + " q " + q.id + " s " + std::to_string(t.sample),
-                             r.error ? "error: " + *r.error : r.correct ? "correct" : "wrong",
-                             r.generated_tokens, r.seconds);
+      char took[64];
+      std::snprintf(took, sizeof took, ", %lld tokens in %.1fs", (long long)r.generated_tokens, r.seconds);
+      progress.add(1, r.generated_tokens,
+                   pt.label() + " q " + q.id + " s " + std::to_string(t.sample) + ": " +
+                       (r.error ? "error: " + *r.error : r.correct ? "correct" : "wrong") + took);
     }
   };
   int threads = backend.concurrent() ? std::max(1, cfg.parallel) : 1;

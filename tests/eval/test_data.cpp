@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "eval/csv.h"
 #include "eval/dataset.h"
 #include "eval/gpqa.h"
 #include "eval/plan.h"
@@ -27,25 +26,7 @@ std::string slurp(const std::string& p) {
   return ss.str();
 }
 
-TEST(EvalCsv, QuotesCommasAndLineBreaks) {
-  auto rows = parse_csv("\xEF\xBB\xBF" "a,b,c\r\n1,\"x, \"\"y\"\"\nz\",3\n\n4,,6", "t.csv");
-  ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0], (CsvRow{"a", "b", "c"}));
-  EXPECT_EQ(rows[1], (CsvRow{"1", "x, \"y\"\nz", "3"}));
-  EXPECT_EQ(rows[2], (CsvRow{"4", "", "6"}));
-}
-
-TEST(EvalCsv, BadCsvIsAClearError) {
-  EXPECT_THROW(parse_csv("a,\"never closed\n", "t.csv"), Error);
-  EXPECT_THROW(parse_csv("a,\"x\"y\n", "t.csv"), Error);
-  EXPECT_THROW(parse_csv_table("a,b\n1,2,3\n", "t.csv"), Error);
-  try {
-    parse_csv_table("a,b\n1,2\n", "t.csv").column("zzz", "t.csv");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("zzz"), std::string::npos);
-  }
-}
+// The CSV parser itself is tested in tests/util/test_util.cpp.
 
 // A GPQA-shaped zip as the authors ship theirs: dataset/gpqa_diamond.csv, traditional
 // PKWARE encryption, written by libzip here.
