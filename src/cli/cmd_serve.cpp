@@ -1,6 +1,8 @@
 // s1 serve: the OpenAI-compatible HTTP server (src/serve) with budget forcing per request.
 // Only wiring here: open the model as `s1 generate` does, pick the thinking delimiters,
 // start the engine (scheduler) and the HTTP server, stop both on SIGINT / SIGTERM.
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -95,13 +97,20 @@ int run_serve(const ServeOptions& o) {
   std::printf("listening on http://%s:%d\n", so.host.c_str(), port);
   std::fflush(stdout);
 
+  std::atomic<bool> run_returned{false};
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop_set, &sig);
-    if (sig == SIGINT || sig == SIGTERM) std::fprintf(stderr, "s1 serve: stopping (signal %d)\n", sig);
-    server.stop();
+    if (!run_returned) std::fprintf(stderr, "s1 serve: stopping (signal %d)\n", sig);
+    // cpp-httplib ignores stop() until its accept loop has started, so a signal that
+    // arrives in between would be lost: repeat until run() has returned.
+    while (!run_returned) {
+      server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   });
   server.run();
+  run_returned = true;
   // run() also returns when listening fails; wake the waiter so it can be joined.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
