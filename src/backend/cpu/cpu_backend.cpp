@@ -46,7 +46,7 @@ class CpuBackend final : public Backend {
     // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
     // Dynamic scheduling: a thread that lost its core to another process for a while
     // does not hold up the others (static shares made decode stall on a busy machine).
-    const int64_t block = n == 1 ? 32 : 16;
+    const int64_t block = n == 1 ? decode_block(w.rows) : 16;
     const int64_t nblocks = (w.rows + block - 1) / block;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -56,12 +56,24 @@ class CpuBackend final : public Backend {
     }
   }
 
+  // Rows per work item for one token: two long contiguous runs per thread, so each thread
+  // streams through memory the way the hardware prefetchers follow best (32-row items,
+  // interleaved between threads, decoded ~20% slower: 32 vs 39.5 tok/s on the 0.5B shape,
+  // README "Speed"); dynamic scheduling still lets a thread that lost its core for a
+  // while leave its second run to the other.
+  int64_t decode_block(int64_t rows) const {
+    const int64_t per = (rows + 2 * threads_ - 1) / (2 * threads_);
+    return std::max<int64_t>(32, (per + 31) / 32 * 32);
+  }
+
   // One parallel region over the row blocks of all the jobs: saves a fork/join (and a
   // barrier wait for the slowest thread) per matrix on every decoded token.
   void matmul_same_input(const float* x, int n, std::initializer_list<MatmulJob> jobs) override {
     for (const auto& j : jobs)
       if (j.w->dtype == DType::Q8_0 && q8_int_) return Backend::matmul_same_input(x, n, jobs);
-    const int64_t block = n == 1 ? 32 : 16;
+    int64_t rows_all = 0;
+    for (const auto& j : jobs) rows_all += j.w->rows;
+    const int64_t block = n == 1 ? decode_block(rows_all) : 16;
     int64_t starts[8], total = 0;
     const MatmulJob* js = jobs.begin();
     const int nj = static_cast<int>(jobs.size());
@@ -87,7 +99,7 @@ class CpuBackend final : public Backend {
     const int64_t nb = w.cols / 32;
     xq_.resize(size_t(n) * size_t(nb));
     for (int t = 0; t < n; ++t) cpu::quantize_row_i16(x + int64_t(t) * w.cols, w.cols, xq_.data() + t * nb);
-    const int64_t block = n == 1 ? 32 : 16;
+    const int64_t block = n == 1 ? decode_block(w.rows) : 16;
     const int64_t nblocks = (w.rows + block - 1) / block;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)

@@ -1,4 +1,5 @@
 #include "backend/cpu/membw.h"
+#include "core/streamed_memory.h"
 
 #include <omp.h>
 
@@ -48,9 +49,9 @@ double measure_fma_peak_gflops(int threads) {
 BandwidthResult measure_read_bandwidth(int threads, size_t bytes, int repeats) {
   if (threads <= 0) threads = omp_get_num_procs();
   const size_t n = bytes / sizeof(float) / 64 * 64;
-  void* mem = nullptr;
-  if (posix_memalign(&mem, 64, n * sizeof(float)) != 0) throw std::bad_alloc();
-  float* buf = static_cast<float*>(mem);
+  // The same kind of memory the weights and KV cache are read from (huge pages), so the
+  // limit the decode speed is compared with is the one it can reach.
+  float* buf = static_cast<float*>(alloc_streamed(n * sizeof(float)));
   auto sum = best_isa() == Isa::Avx512 ? read_sum_avx512 : best_isa() == Isa::Avx2 ? read_sum_avx2 : read_sum_scalar;
   // First touch from the threads that will read, so pages sit where they are read.
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -71,7 +72,7 @@ BandwidthResult measure_read_bandwidth(int threads, size_t bytes, int repeats) {
     sink = sink + total;
     if (r > 0) best = std::max(best, double(n * sizeof(float)) / s / 1e9);  // run 0 is a warm-up
   }
-  std::free(buf);
+  free_streamed(buf);
   return {best, n * sizeof(float), threads};
 }
 
