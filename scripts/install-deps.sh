@@ -11,6 +11,7 @@ PKGS=(
   libutf8proc-dev         # Unicode NFC
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev        # microbenchmarks
+  curl                    # scripts/main.sh asks `s1 serve` once
   libcurl4-openssl-dev    # HTTP(S) client: OpenAI-compatible endpoints for eval / curate (src/llm)
   libcpp-httplib-dev      # HTTP server of `s1 serve` (src/serve)
   libsqlite3-dev          # curation state database (src/curate)
