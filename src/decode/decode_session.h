@@ -1,14 +1,11 @@
-// The decoding loop of generator.h cut into steps, so that a scheduler can advance several
-// sequences (each with its own KV cache) one token at a time and interleave them: the
-// server (src/serve) runs one DecodeSession per active request.
+// The decoding loop, in steps: prefill the prompt, then per token pick it (forced by the
+// controller or sampled from the logits of the previous feed) and feed it back through the
+// KV cache. generate() (generator.h) runs the steps back to back for one sequence; the
+// server (src/serve) runs one DecodeSession per active request and advances them together.
 //
-// A step is split in two: next_token() picks the next token (forced by the controller or
-// sampled from the logits of the previous feed) and emits it; feed() runs it through the
-// model to get the logits of the following step. Keeping feed() separate is what lets a
-// batched forward over many sessions replace the per-session forward later.
-//
-// For the same model, cache, prompt, parameters and controller, the tokens emitted and the
-// GenerateResult are exactly those of s1::generate() (tests/serve checks this).
+// A step is split in two: next_token() picks and emits the next token; feed() runs it
+// through the model to get the logits of the following step. Keeping feed() separate lets
+// feed_batch() run one batched forward pass (Model::forward_batch) over many sessions.
 #pragma once
 #include <cstdint>
 #include <optional>
