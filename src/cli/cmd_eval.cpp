@@ -28,6 +28,8 @@ struct EvalOptions {
   int num_ignore = 0, samples = 1, parallel = 1, reject_tries = 64, bootstrap = 2000, threads = 0;
   int64_t min_thinking = 0, answer_limit = 32768, ctx = 0, context = 32768, step_tokens = 32, limit = 0;
   double temperature = 0, top_p = 1;
+  std::string judge;  // llm::make_client spec of the optional LLM judge
+  double judge_temperature = 0;
   uint64_t seed = 0, bootstrap_seed = 20250131;
   float end_bias = 0;
   bool resume = false;
@@ -172,6 +174,13 @@ int run_eval(const EvalOptions& o) {
                   {"end_bias", o.end_bias},
                   {"context", backend->context_tokens()},
                   {"quant", o.quant}};
+  std::unique_ptr<llm::Client> judge_client;
+  if (!o.judge.empty()) {
+    judge_client = llm::make_client(o.judge);
+    cfg.judge = judge_client.get();
+    cfg.judge_name = judge_client->id();
+    cfg.judge_options.temperature = o.judge_temperature;
+  }
   SweepResult res = run_sweep(cfg, *backend, tok, tmpl);
   std::cout << summary_table(res.summary);
   std::cout << "wrote " << o.out << "/samples.jsonl, summary.json, scaling.svg, report.html\n";
@@ -217,6 +226,11 @@ void add_eval(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   c->add_option("--bootstrap-seed", o->bootstrap_seed, "Seed of the bootstrap")->capture_default_str();
   c->add_option("--end-bias", o->end_bias, "Testing: add this to the end-of-thinking logits (local)");
   c->add_option("-t,--threads", o->threads, "CPU threads (local)")->check(CLI::NonNegativeNumber);
+  c->add_option("--judge", o->judge,
+                "Also ask an LLM judge (s1's option-index prompt): local:PATH or http://host:port[/v1][#model]; "
+                "reported as judge_correct / judge_accuracy, apart from the accuracy");
+  c->add_option("--judge-temperature", o->judge_temperature, "Judge sampling temperature (s1 used 0.5; default 0)")
+      ->check(CLI::NonNegativeNumber);
   add_quant_option(c, o->quant);
   c->add_option("--out", o->out, "Output folder: samples.jsonl, summary.json, scaling.svg, report.html")->required();
   c->add_flag("--resume", o->resume, "Continue the run in --out: finished samples are not redone");

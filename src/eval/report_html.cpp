@@ -260,7 +260,10 @@ std::string report_html(const json& summary, const std::vector<SampleRecord>& re
   }
   h += "</table>\n";
 
-  h += "<h2>Points</h2>\n<table id=\"points\"><tr><th class=\"l\">point</th><th>accuracy</th><th>95% CI</th>"
+  bool judged = false;  // a "judge" column only when the LLM judge ran (--judge)
+  for (const auto& p : summary["points"]) judged = judged || p.contains("judge_accuracy");
+  h += "<h2>Points</h2>\n<table id=\"points\"><tr><th class=\"l\">point</th><th>accuracy</th><th>95% CI</th>" +
+       std::string(judged ? "<th>judge</th>" : "") +
        "<th>mean thinking tokens</th><th>generated thinking tokens</th><th>mean answer tokens</th><th>[a_min, a_max]</th><th>within</th>"
        "<th>forced ends</th><th>Waits</th><th>samples</th><th>errors</th><th class=\"l\">maj@k / cov@k</th></tr>\n";
   for (const auto& p : summary["points"]) {
@@ -277,7 +280,9 @@ std::string report_html(const json& summary, const std::vector<SampleRecord>& re
         votes += (votes.empty() ? "" : "; ") + std::string("maj@") + it.key() + " " + pct(*it) + " / cov@" + it.key() +
                  " " + pct(p["cov_at_k"][it.key()]);
     h += "<tr><td class=\"l\">" + html_escape(p["label"].get<std::string>()) + "</td><td>" + pct(p["accuracy"]) +
-         "</td><td>" + ci + "</td><td>" + num(p["mean_thinking_tokens"]) + "</td><td>" + num(p["mean_engine_thinking_tokens"]) + "</td><td>" +
+         "</td><td>" + ci + "</td><td>" +
+         (judged ? (p.contains("judge_accuracy") ? pct(p["judge_accuracy"]) : std::string("&ndash;")) + "</td><td>"
+                 : std::string()) + num(p["mean_thinking_tokens"]) + "</td><td>" + num(p["mean_engine_thinking_tokens"]) + "</td><td>" +
          num(p["mean_answer_tokens"]) + "</td><td>" + bounds + "</td><td>" + within + "</td><td>" +
          std::to_string(p["forced_ends"].get<int64_t>()) + "</td><td>" + std::to_string(p["waits"].get<int64_t>()) +
          "</td><td>" + std::to_string(p["samples_ok"].get<int64_t>()) + "</td><td>" +

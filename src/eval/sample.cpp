@@ -40,6 +40,9 @@ json to_json(const SampleRecord& r) {
             {"grade_method", r.grade_method},
             {"error", r.error ? json(*r.error) : json(nullptr)},
             {"extra", r.extra}};
+  if (r.judge_correct) j["judge_correct"] = *r.judge_correct;
+  if (r.judge_correct || r.judge_error) j["judge_answer"] = r.judge_answer ? json(*r.judge_answer) : json(nullptr);
+  if (r.judge_error) j["judge_error"] = *r.judge_error;
   return j;
 }
 
@@ -103,6 +106,12 @@ SampleRecord sample_from_json(const json& j) {
   r.grade_method = field<std::string>(j, "grade_method");
   r.error = opt_string(j, "error");
   if (auto it = j.find("extra"); it != j.end()) r.extra = *it;
+  if (auto it = j.find("judge_correct"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) fail("field 'judge_correct' is not a boolean");
+    r.judge_correct = it->get<bool>();
+  }
+  r.judge_answer = opt_string(j, "judge_answer");
+  r.judge_error = opt_string(j, "judge_error");
   return r;
 }
 

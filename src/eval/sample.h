@@ -50,6 +50,10 @@ struct SampleRecord {
   bool correct = false;
   std::string grade_method;
   std::optional<std::string> error;  // set: the sample failed; the fields above are partial
+  // The optional LLM judge (--judge), reported apart from `correct`: its verdict and the
+  // option it mapped the answer to, or why its request failed (the sample stays finished).
+  std::optional<bool> judge_correct;
+  std::optional<std::string> judge_answer, judge_error;
   nlohmann::json extra = nlohmann::json::object();  // rejection attempts, endpoint requests
 
   bool ok() const { return !error.has_value(); }

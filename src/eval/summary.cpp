@@ -1,5 +1,6 @@
 #include "eval/summary.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -39,9 +40,12 @@ json build_summary(const SweepConfig& cfg, const std::vector<SampleRecord>& reco
     std::vector<int> ks = vote_ks(cfg.samples);
     std::vector<double> maj_sum(ks.size(), 0), cov_sum(ks.size(), 0);
     int64_t vote_questions = 0;
+    // the LLM judge, apart from the headline: mean over questions of the judged samples' verdicts
+    std::vector<double> judge_per_question;
+    int64_t judged = 0, judge_errors = 0;
     for (const auto& q : cfg.questions) {
-      double correct = 0, think_q = 0;
-      int n_q = 0;
+      double correct = 0, think_q = 0, judge_correct_q = 0;
+      int n_q = 0, judged_q = 0;
       std::vector<Outcome> outcomes;
       for (int si = 0; si < cfg.samples; ++si) {
         auto it = by_key.find(SampleKey{method, p.budget, q.id, si});
@@ -59,6 +63,11 @@ json build_summary(const SweepConfig& cfg, const std::vector<SampleRecord>& reco
         ++ok;
         ++n_q;
         correct += r.correct;
+        if (r.judge_correct) {
+          ++judged_q;
+          judge_correct_q += *r.judge_correct;
+        }
+        judge_errors += r.judge_error.has_value();
         think_q += double(r.thinking_tokens);
         think_sum += double(r.thinking_tokens);
         answer_sum += double(r.answer_tokens);
@@ -71,6 +80,8 @@ json build_summary(const SweepConfig& cfg, const std::vector<SampleRecord>& reco
         }
         outcomes.push_back({r.extracted ? std::optional<std::string>(r.canonical) : std::nullopt, r.correct});
       }
+      if (judged_q > 0) judge_per_question.push_back(judge_correct_q / judged_q);
+      judged += judged_q;
       if (n_q > 0) {
         per_question.push_back(correct / n_q);
         per_question_thinking.push_back(think_q / n_q);
@@ -109,6 +120,13 @@ json build_summary(const SweepConfig& cfg, const std::vector<SampleRecord>& reco
                {"mean_engine_thinking_tokens", ok ? engine_think_sum / double(ok) : 0},
                {"forced_ends", forced},
                {"waits", waits}};
+    if (judged > 0 || judge_errors > 0) {
+      double sum = 0;
+      for (double v : judge_per_question) sum += v;
+      pj["judge_accuracy"] = judge_per_question.empty() ? json(nullptr) : json(sum / double(judge_per_question.size()));
+      pj["judged"] = judged;
+      pj["judge_errors"] = judge_errors;
+    }
     if (s.a_max) pj["within_bounds"] = mean_thinking >= double(s.a_min) && mean_thinking <= double(*s.a_max);
     if (cfg.samples > 1) {
       json maj = json::object(), cov = json::object();
@@ -183,16 +201,26 @@ json build_summary(const SweepConfig& cfg, const std::vector<SampleRecord>& reco
                 {"performance", "the best accuracy among a method's points"},
                 {"maj_at_k", "majority vote of the first k samples' canonical answers is correct (ties: earliest)"},
                 {"cov_at_k", "any of the first k samples correct"}}}};
+  bool judged = std::any_of(points.begin(), points.end(), [](const json& p) { return p.contains("judge_accuracy"); });
+  if (judged) {  // only when the LLM judge ran: the deterministic accuracy stays the headline
+    out["judge"] = cfg.judge_name.empty() ? json(nullptr) : json(cfg.judge_name);
+    out["definitions"]["judge_accuracy"] =
+        "as accuracy, over the samples the LLM judge (s1's option-index prompt, --judge) gave a verdict; reported "
+        "apart from the deterministic accuracy";
+  }
   return out;
 }
 
 std::string summary_table(const json& s) {
   std::string out;
   char line[512];
+  bool judged = false;  // a "judge" column only when the LLM judge ran
+  for (const auto& p : s["points"]) judged = judged || p.contains("judge_accuracy");
   // thinking / answer: compute_sample_stats' counts (the paper's); generated: the generator's thinking ids
-  std::snprintf(line, sizeof line, "%-22s %9s %17s %10s %10s %9s %7s %6s %6s\n", "point", "accuracy", "95% CI",
+  std::snprintf(line, sizeof line, "%-22s %9s %17s %10s %10s %9s %7s %6s %6s", "point", "accuracy", "95% CI",
                 "thinking", "generated", "answer", "forced", "waits", "errors");
   out += line;
+  out += judged ? "    judge\n" : "\n";
   for (const auto& p : s["points"]) {
     std::string acc = "-", ci = "-";
     if (!p["accuracy"].is_null()) {
@@ -202,13 +230,23 @@ std::string summary_table(const json& s) {
                     100 * p["accuracy_ci95"][1].get<double>());
       ci = line;
     }
-    std::snprintf(line, sizeof line, "%-22s %9s %17s %10.1f %10.1f %9.1f %7lld %6lld %6lld\n",
+    std::snprintf(line, sizeof line, "%-22s %9s %17s %10.1f %10.1f %9.1f %7lld %6lld %6lld",
                   p["label"].get<std::string>().c_str(), acc.c_str(), ci.c_str(),
                   p["mean_thinking_tokens"].get<double>(), p["mean_engine_thinking_tokens"].get<double>(),
                   p["mean_answer_tokens"].get<double>(),
                   (long long)p["forced_ends"].get<int64_t>(), (long long)p["waits"].get<int64_t>(),
                   (long long)p["errors"].get<int64_t>());
     out += line;
+    if (judged) {
+      std::string j = "-";
+      if (p.contains("judge_accuracy") && !p["judge_accuracy"].is_null()) {
+        std::snprintf(line, sizeof line, "%.1f%%", 100 * p["judge_accuracy"].get<double>());
+        j = line;
+      }
+      std::snprintf(line, sizeof line, " %8s", j.c_str());
+      out += line;
+    }
+    out += "\n";
     if (p.contains("maj_at_k")) {
       std::string mv = "  ";
       for (auto it = p["maj_at_k"].begin(); it != p["maj_at_k"].end(); ++it) {

@@ -1,6 +1,7 @@
 #include "eval/sweep.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -70,6 +71,71 @@ struct Task {
   int sample;
 };
 
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// What the judge of a (point, question)'s sample s sees: the answers of samples 0..s-1
+// (s1's options grow in sample order). A sample waits until those are settled, so the
+// verdicts do not depend on --parallel; tasks are handed out in order, so every earlier
+// sample is already being worked on and the wait ends.
+class JudgeBoard {
+ public:
+  JudgeBoard(size_t points, size_t questions, int samples)
+      : questions_(questions), samples_(samples), slots_(points * questions * size_t(samples)) {}
+  void settle(size_t p, size_t q, int s, std::optional<std::string> answer) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Slot& slot = slots_[index(p, q, s)];
+      slot.ready = true;
+      slot.answer = std::move(answer);
+    }
+    cv_.notify_all();
+  }
+  std::vector<std::string> earlier_answers(size_t p, size_t q, int s) {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (int i = 0; i < s; ++i) {
+      cv_.wait(lock, [&] { return slots_[index(p, q, i)].ready; });
+      if (slots_[index(p, q, i)].answer) out.push_back(*slots_[index(p, q, i)].answer);
+    }
+    return out;
+  }
+
+ private:
+  struct Slot {
+    bool ready = false;
+    std::optional<std::string> answer;
+  };
+  size_t index(size_t p, size_t q, int s) const { return (p * questions_ + q) * size_t(samples_) + size_t(s); }
+  size_t questions_;
+  int samples_;
+  std::vector<Slot> slots_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+// Asks the judge about a graded sample, as `s1 grade --judge` does: letters and digit
+// strings on both sides (s1 compares those as integers) keep the deterministic verdict.
+void judge_sample(SampleRecord& r, const Question& q, const std::string& response, const std::vector<std::string>& earlier,
+                  llm::Client& client, const grading::JudgeOptions& opts, std::mutex& client_mu) {
+  std::optional<std::string> voted = r.extracted;
+  if (q.kind == grading::AnswerKind::MultipleChoice || (r.extracted && all_digits(*r.extracted) && all_digits(q.gold))) {
+    r.judge_correct = r.correct;
+  } else {
+    try {
+      std::string attempt = grading::judge_attempt(response, r.extracted);
+      std::lock_guard<std::mutex> lock(client_mu);  // one judge request at a time
+      grading::JudgeResult jr = grading::judge(client, attempt, grading::judge_options(q.gold, earlier), opts);
+      r.judge_correct = jr.correct;
+      voted = jr.mapped;
+    } catch (const std::exception& e) {  // recorded with the sample, which stays finished
+      r.judge_error = e.what();
+    }
+  }
+  r.judge_answer = voted;
+}
+
 }  // namespace
 
 SweepResult run_sweep(const SweepConfig& cfg, Backend& backend, const Tokenizer& tok, const ChatTemplate& tmpl) {
@@ -117,6 +183,17 @@ SweepResult run_sweep(const SweepConfig& cfg, Backend& backend, const Tokenizer&
         if (it != done.end() && it->second.ok()) ++resumed;
         else tasks.push_back({p, q, s});
       }
+  // The judge's view of the samples already finished (their judged answer, else their extracted one).
+  JudgeBoard board(cfg.points.size(), cfg.questions.size(), cfg.samples);
+  std::mutex judge_mu;
+  if (cfg.judge)
+    for (size_t p = 0; p < cfg.points.size(); ++p)
+      for (size_t q = 0; q < cfg.questions.size(); ++q)
+        for (int s = 0; s < cfg.samples; ++s) {
+          auto it = done.find(SampleKey{method_name(cfg.points[p].method), cfg.points[p].budget, cfg.questions[q].id, s});
+          if (it != done.end() && it->second.ok())
+            board.settle(p, q, s, it->second.judge_answer ? it->second.judge_answer : it->second.extracted);
+        }
   if (journal.existing().torn_tail)
     std::fprintf(stderr, "s1 eval: the journal's last line was cut off (killed while writing); that sample is redone\n");
   if (cfg.gen.temperature == 0 && cfg.samples > 1)
@@ -154,11 +231,19 @@ SweepResult run_sweep(const SweepConfig& cfg, Backend& backend, const Tokenizer&
         r.correct = v.correct;
         r.grade_method = v.method;
         if (v.extracted) r.canonical = grading::canonical(*v.extracted, q.kind);
+        if (cfg.judge)
+          judge_sample(r, q, response, board.earlier_answers(t.point, t.question, t.sample), *cfg.judge,
+                       cfg.judge_options, judge_mu);
       } catch (const std::exception& e) {
         r.error = e.what();
         r.prompt = prompts[t.point][t.question];
+        r.judge_correct.reset();
+        r.judge_answer.reset();
+        r.judge_error.reset();
         errors++;
       }
+      // settled whatever happened, so later samples of the question never wait forever
+      if (cfg.judge) board.settle(t.point, t.question, t.sample, r.ok() ? r.judge_answer : std::nullopt);
       r.key = {method_name(pt.method), pt.budget, q.id, t.sample};
       r.seed = seed;
       r.gold = q.gold;

@@ -10,6 +10,7 @@
 #include "eval/backend.h"
 #include "eval/dataset.h"
 #include "eval/plan.h"
+#include "grading/judge.h"
 
 namespace s1 {
 class Tokenizer;
@@ -35,6 +36,11 @@ struct SweepConfig {
   // stored in run.json and compared.
   nlohmann::json settings = nlohmann::json::object();
   bool quiet_progress = false;  // no per-sample progress (tests)
+  // The optional LLM judge (--judge): asked after each sample's deterministic verdict with
+  // s1's options (gold + the answers of the same question and point's earlier samples).
+  llm::Client* judge = nullptr;
+  std::string judge_name;  // recorded in summary.json
+  grading::JudgeOptions judge_options;
 };
 
 struct SweepResult {
