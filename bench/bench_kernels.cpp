@@ -67,7 +67,7 @@ void BM_Attention(benchmark::State& st) {
   const int H = 14, KVH = 2, D = 64;
   std::vector<float> q(H * D, 0.1f), out(H * D), k((pos + 1) * KVH * D, 0.01f), v(k.size(), 0.02f);
   for (auto _ : st) {
-    be->attention(q.data(), 1, k.data(), v.data(), pos, AttentionShape{H, KVH, D, H * D, KVH * D}, out.data());
+    be->attention(q.data(), 1, k.data(), v.data(), pos, AttentionShape{H, KVH, D, H * D, D, (pos + 1) * D}, out.data());
     benchmark::DoNotOptimize(out.data());
   }
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(2 * k.size() * sizeof(float)));

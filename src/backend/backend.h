@@ -18,13 +18,31 @@ struct WeightMatrix {
   DType dtype = DType::F32;
   const void* data = nullptr;
   int64_t rows = 0, cols = 0;
-  size_t bytes() const { return size_t(rows) * size_t(cols) / dtype_block(dtype) * dtype_size(dtype); }
+  // 0: plain row-major. Otherwise the columns are cut into segments of col_block (the
+  // last one may be shorter), stored one after another, each a row-major rows x len
+  // matrix. A one-token matmul then streams each segment with only col_block floats of
+  // the input live in L1; with rows of thousands of values the input fell out of L1
+  // under the weight stream and decode lost a third of its bandwidth (backend/README.md).
+  int64_t col_block = 0;
+
+  size_t bytes() const { return size_t(rows) * row_bytes(cols); }
+  size_t row_bytes(int64_t ncols) const { return size_t(ncols) / dtype_block(dtype) * dtype_size(dtype); }
+  int64_t segments() const { return col_block > 0 ? (cols + col_block - 1) / col_block : 1; }
+  int64_t segment_col0(int64_t s) const { return s * col_block; }
+  // Rows r0..r1 of column segment s as a plain row-major matrix of (r1 - r0) rows.
+  WeightMatrix segment(int64_t s, int64_t r0, int64_t r1) const {
+    const int64_t c0 = col_block > 0 ? s * col_block : 0;
+    const int64_t len = col_block > 0 ? (c0 + col_block < cols ? col_block : cols - c0) : cols;
+    const auto* base = static_cast<const uint8_t*>(data) + size_t(rows) * row_bytes(c0);
+    return WeightMatrix{dtype, base + size_t(r0) * row_bytes(len), r1 - r0, len, 0};
+  }
 };
 
 struct AttentionShape {
   int heads, kv_heads, head_dim;
   int64_t q_stride;   // floats between consecutive tokens' q rows (and out rows)
-  int64_t kv_stride;  // floats between consecutive positions in the K/V cache
+  int64_t kv_stride;       // floats between consecutive positions in the K/V cache
+  int64_t kv_head_stride;  // floats between kv heads in the K/V cache
 };
 
 class Backend {

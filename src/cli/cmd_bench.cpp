@@ -2,12 +2,14 @@
 // read bandwidth measured here with the same thread count. Decode is bandwidth-bound:
 // each token reads every weight once plus the KV cache up to its position, so
 // achieved GB/s = bytes per token x tokens/s, counted as calm and yalm count it.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <random>
 
 #include "backend/cpu/membw.h"
+#include "backend/profiled_backend.h"
 #include "cli/common.h"
 #include "core/error.h"
 
@@ -19,23 +21,29 @@ struct BenchOptions {
   int64_t prompt = 512, gen = 128;
   std::string positions = "512,4096";
   int threads = 0;
-  bool json = false;
+  bool json = false, profile = false;
   std::string quant;
 };
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 int run_bench(const BenchOptions& o) {
-  auto be = make_cpu_backend(o.threads);
+  std::shared_ptr<Backend> be = make_cpu_backend(o.threads);
   const int threads = be->threads();
-  auto model = Model::load(o.model, std::shared_ptr<Backend>(std::move(be)), load_options(o.quant));
+  std::shared_ptr<ProfiledBackend> prof;
+  if (o.profile) be = prof = std::make_shared<ProfiledBackend>(be);
+  auto model = Model::load(o.model, be, load_options(o.quant));
   const ModelConfig& c = model->config();
   std::vector<int64_t> positions;
   for (int32_t p : parse_id_list(o.positions)) positions.push_back(p);
   if (o.prompt <= 0 || o.gen <= 0) fail("--prompt and --gen must be positive");
 
   if (!o.json) std::fprintf(stderr, "measuring read bandwidth (%d threads)...\n", threads);
+  // The probe runs before the prefill and again after the decode runs, and the higher
+  // reading is the limit reported against: on a shared VM the bandwidth two threads get
+  // moves between two levels (~36 / ~63 GB/s here), and a low reading would flatter us.
   auto bw = cpu::measure_read_bandwidth(threads);
+  std::vector<double> bw_samples = {bw.gbps};
   const double peak = cpu::measure_fma_peak_gflops(threads);
 
   std::mt19937 rng(1);
@@ -69,6 +77,7 @@ int run_bench(const BenchOptions& o) {
     int32_t id = prompt[0];
     model->forward(dkv, std::span<const int32_t>(&id, 1), logits.data());  // warm-up step
     double kv_read = 0;
+    if (prof) prof->reset();
     double t1 = now_s();
     for (int64_t i = 0; i < o.gen; ++i) {
       kv_read += kv_bytes_per_pos * double(dkv.pos() + 1);
@@ -79,12 +88,25 @@ int run_bench(const BenchOptions& o) {
     const double tps = double(o.gen) / secs;
     const double bytes_per_token = weight_bytes + kv_read / double(o.gen);
     const double gbps = bytes_per_token * tps / 1e9;
-    decode.push_back({{"position", pos},
-                      {"tokens_per_s", tps},
-                      {"bytes_per_token", bytes_per_token},
-                      {"gbps", gbps},
-                      {"pct_of_bandwidth", 100.0 * gbps / bw.gbps}});
+    nlohmann::json entry = {{"position", pos}, {"tokens_per_s", tps}, {"bytes_per_token", bytes_per_token}, {"gbps", gbps}};
+    if (prof) {
+      nlohmann::json ops = nlohmann::json::array();
+      std::vector<std::pair<std::string, ProfiledBackend::Stat>> by_time(prof->stats().begin(), prof->stats().end());
+      std::sort(by_time.begin(), by_time.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+      for (const auto& [name, st] : by_time) {
+        ops.push_back({{"op", name},
+                       {"calls_per_token", double(st.calls) / double(o.gen)},
+                       {"ms_per_token", 1e3 * st.seconds / double(o.gen)},
+                       {"share_of_token", st.seconds / secs},
+                       {"gbps", st.seconds > 0 && st.bytes > 0 ? st.bytes / st.seconds / 1e9 : 0.0}});
+      }
+      entry["profile"] = ops;
+    }
+    decode.push_back(entry);
   }
+  bw_samples.push_back(cpu::measure_read_bandwidth(threads).gbps);
+  for (double g : bw_samples) bw.gbps = std::max(bw.gbps, g);
+  for (auto& d : decode) d["pct_of_bandwidth"] = 100.0 * d["gbps"].get<double>() / bw.gbps;
 
   nlohmann::ordered_json j;
   j["model"] = o.model;
@@ -95,6 +117,7 @@ int run_bench(const BenchOptions& o) {
   j["weight_bytes_per_token"] = weight_bytes;
   j["threads"] = threads;
   j["read_bandwidth_gbps"] = bw.gbps;
+  j["read_bandwidth_samples_gbps"] = bw_samples;
   j["prefill_tokens"] = o.prompt;
   j["prefill_tokens_per_s"] = prefill_tps;
   j["prefill_gflops"] = prefill_tps * 2.0 * double(ws.params) / 1e9;
@@ -107,7 +130,8 @@ int run_bench(const BenchOptions& o) {
     std::printf("model            %s (%s, %.0f M params, %s)\n", o.model.c_str(), c.architecture_name.c_str(),
                 ws.params / 1e6, j["weight_dtype"].get<std::string>().c_str());
     std::printf("threads          %d\n", threads);
-    std::printf("read bandwidth   %.1f GB/s (measured, %zu MiB buffer)\n", bw.gbps, bw.bytes >> 20);
+    std::printf("read bandwidth   %.1f GB/s (measured, %zu MiB buffer; the higher of %.1f before, %.1f after)\n", bw.gbps,
+                bw.bytes >> 20, bw_samples.front(), bw_samples.back());
     std::printf("f32 FMA peak     %.1f GFLOP/s (measured)\n", peak);
     std::printf("prefill          %.1f tok/s over %lld tokens (%.1f GFLOP/s = %.1f%% of peak; 2 x params FLOP/token)\n",
                 prefill_tps, (long long)o.prompt, j["prefill_gflops"].get<double>(), j["prefill_pct_of_peak"].get<double>());
@@ -115,6 +139,15 @@ int run_bench(const BenchOptions& o) {
       std::printf("decode @%-7lld  %.2f tok/s, %.1f MB/token, %.1f GB/s = %.1f%% of measured bandwidth\n",
                   (long long)d["position"].get<int64_t>(), d["tokens_per_s"].get<double>(),
                   d["bytes_per_token"].get<double>() / 1e6, d["gbps"].get<double>(), d["pct_of_bandwidth"].get<double>());
+    for (const auto& d : decode) {
+      if (!d.contains("profile")) continue;
+      std::printf("\nprofile @%lld (per token; timing each call slows decode a little)\n", (long long)d["position"].get<int64_t>());
+      std::printf("  %-44s %6s %8s %7s %7s\n", "op", "calls", "ms", "share", "GB/s");
+      for (const auto& p : d["profile"])
+        std::printf("  %-44s %6.1f %8.3f %6.1f%% %7.1f\n", p["op"].get<std::string>().c_str(),
+                    p["calls_per_token"].get<double>(), p["ms_per_token"].get<double>(),
+                    100.0 * p["share_of_token"].get<double>(), p["gbps"].get<double>());
+    }
   }
   return 0;
 }
@@ -130,6 +163,7 @@ void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   c->add_option("--positions", o->positions, "Decode at these context positions (comma list)")->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
   c->add_flag("--json", o->json, "Print one JSON object");
+  c->add_flag("--profile", o->profile, "Time each kind of op during decode (ms and GB/s per token)");
   add_quant_option(c, o->quant);
   cmds.emplace_back(c, [o] { return run_bench(*o); });
 }

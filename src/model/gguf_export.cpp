@@ -6,6 +6,7 @@
 
 #include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
+#include "backend/cpu/weight_layout.h"
 #include "core/error.h"
 #include "model/gguf_model.h"
 
@@ -31,16 +32,19 @@ std::vector<uint8_t> encode_rows(const WeightMatrix& w, DType t, int threads) {
   std::vector<uint8_t> out(row_bytes * size_t(w.rows));
   const size_t src_row = size_t(w.cols) / dtype_block(w.dtype) * dtype_size(w.dtype);
   if (w.dtype == t) {
-    std::memcpy(out.data(), w.data, out.size());
+    for (int64_t r = 0; r < w.rows; ++r) cpu::copy_plain_row(w, r, out.data() + size_t(r) * row_bytes);
     return out;
   }
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t r = 0; r < w.rows; ++r) {
     std::vector<float> v(size_t(w.cols));
-    if (cpu::is_block_dtype(w.dtype))
-      cpu::dequantize_row(w.dtype, static_cast<const uint8_t*>(w.data) + size_t(r) * src_row, w.cols, v.data());
-    else
+    if (cpu::is_block_dtype(w.dtype)) {
+      std::vector<uint8_t> row(src_row);
+      cpu::copy_plain_row(w, r, row.data());
+      cpu::dequantize_row(w.dtype, row.data(), w.cols, v.data());
+    } else {
       for (int64_t c = 0; c < w.cols; ++c) v[c] = cpu::weight_at(w, r, c);
+    }
     uint8_t* o = out.data() + size_t(r) * row_bytes;
     switch (t) {
       case DType::F32: std::memcpy(o, v.data(), row_bytes); break;

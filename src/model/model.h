@@ -38,8 +38,14 @@ class KVCache {
  private:
   friend class Model;
   void reserve(int64_t n);
+  // Rows of positions pos.. of kv head h in layer l's keys / values.
+  float* k_at(int64_t l, int64_t h, int64_t pos) { return k_[size_t(l)] + (h * cap_ + pos) * head_dim_; }
+  float* v_at(int64_t l, int64_t h, int64_t pos) { return v_[size_t(l)] + (h * cap_ + pos) * head_dim_; }
+  // Head-major: each layer's keys (and values) are [kv head][position][head_dim], so the
+  // thread attending with one kv head reads one contiguous run of memory. (Positions
+  // interleaved across heads halved decode attention's read rate, backend/README.md.)
   Backend& be_;
-  int64_t layers_, kv_dim_, max_ctx_, cap_ = 0, pos_ = 0;
+  int64_t layers_, kv_heads_, head_dim_, kv_dim_, max_ctx_, cap_ = 0, pos_ = 0;
   std::vector<float*> k_, v_;
 };
 
@@ -52,6 +58,9 @@ struct LoadOptions {
   // Re-encode every weight matrix at load (DType::Q8_0: about half the bytes of bf16
   // per decoded token). F32 here means: keep the stored formats.
   DType quantize = DType::F32;
+  // Columns per segment of the column-blocked layout given to long rows in the streamed
+  // copy (backend/cpu/weight_layout.h); -1: the default, 0: plain rows everywhere.
+  int64_t col_block = -1;
 };
 
 class Model {
@@ -84,8 +93,11 @@ class Model {
  private:
   void forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits, bool all_logits);
   void ensure_scratch(int n);
-  void copy_to_streamed_memory();
-  AttentionShape attention_shape() const;
+  void copy_to_streamed_memory(int64_t col_block);
+  AttentionShape attention_shape(const KVCache& kv) const;
+  // Copies n rows of new keys / values (kv_dim apart, as the projections write them) into
+  // the cache at positions pos0..pos0+n-1 of layer l.
+  void store_kv(KVCache& kv, int64_t l, const float* k_rows, const float* v_rows, int n, int64_t pos0);
   // The layer stack over n rows of ids. kv_rows(l) says where the new keys / values go;
   // attend(l, k_new, v_new) applies rope, fills the caches and writes attention into att_.
   void run_layers(const int32_t* ids, int n, const std::function<std::pair<float*, float*>(int64_t)>& kv_rows,

@@ -67,7 +67,10 @@ namespace {
 
 void put_matrix(const WeightMatrix& w, float* out) {
   const size_t n = size_t(w.rows) * size_t(w.cols);
-  if (w.dtype == DType::F32) {
+  if (w.col_block != 0) {  // column-blocked (a model loaded for decoding): element by element
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t c = 0; c < w.cols; ++c) out[size_t(r) * size_t(w.cols) + size_t(c)] = cpu::weight_at(w, r, c);
+  } else if (w.dtype == DType::F32) {
     std::memcpy(out, w.data, n * sizeof(float));
   } else if (w.dtype == DType::BF16 || w.dtype == DType::F16) {
     const auto* h = static_cast<const uint16_t*>(w.data);

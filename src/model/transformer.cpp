@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "backend/cpu/quant.h"
+#include "backend/cpu/weight_layout.h"
 #include "core/error.h"
 #include "model/model.h"
 
@@ -45,7 +46,8 @@ std::vector<double> rope_inv_freq(const RopeConfig& r, int64_t head_dim) {
 }
 
 KVCache::KVCache(const Model& m, int64_t max_ctx)
-    : be_(m.backend()), layers_(m.config().layers), kv_dim_(m.config().kv_dim()), max_ctx_(max_ctx),
+    : be_(m.backend()), layers_(m.config().layers), kv_heads_(m.config().kv_heads), head_dim_(m.config().head_dim),
+      kv_dim_(m.config().kv_dim()), max_ctx_(max_ctx),
       k_(static_cast<size_t>(layers_), nullptr), v_(static_cast<size_t>(layers_), nullptr) {
   if (max_ctx <= 0) fail("context size must be positive, got ", max_ctx);
 }
@@ -65,13 +67,14 @@ void KVCache::truncate(int64_t n) {
 void KVCache::fill_zeros_for_benchmark(int64_t n) {
   if (n > max_ctx_) fail("benchmark position ", n, " exceeds the context size ", max_ctx_);
   reserve(n);
-  std::vector<float> zeros(size_t(kv_dim_) * 1024, 0.0f);
+  std::vector<float> zeros(size_t(head_dim_) * 1024, 0.0f);
   for (int64_t l = 0; l < layers_; ++l)
-    for (int64_t p = pos_; p < n; p += 1024) {
-      const size_t cnt = size_t(std::min<int64_t>(1024, n - p)) * kv_dim_;
-      be_.copy(k_[l] + p * kv_dim_, zeros.data(), cnt);
-      be_.copy(v_[l] + p * kv_dim_, zeros.data(), cnt);
-    }
+    for (int64_t h = 0; h < kv_heads_; ++h)
+      for (int64_t p = pos_; p < n; p += 1024) {
+        const size_t cnt = size_t(std::min<int64_t>(1024, n - p)) * head_dim_;
+        be_.copy(k_at(l, h, p), zeros.data(), cnt);
+        be_.copy(v_at(l, h, p), zeros.data(), cnt);
+      }
   pos_ = n;
 }
 
@@ -83,7 +86,8 @@ void KVCache::reserve(int64_t n) {
     for (auto* vec : {&k_, &v_}) {
       float* fresh = be_.alloc(size_t(cap) * kv_dim_);
       if ((*vec)[l]) {
-        be_.copy(fresh, (*vec)[l], size_t(pos_) * kv_dim_);
+        for (int64_t h = 0; h < kv_heads_; ++h)
+          be_.copy(fresh + h * cap * head_dim_, (*vec)[l] + h * cap_ * head_dim_, size_t(pos_) * head_dim_);
         be_.free((*vec)[l]);
       }
       (*vec)[l] = fresh;
@@ -115,38 +119,34 @@ Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr
   } else if (opts.quantize != DType::F32) {
     fail("quantize at load supports q8_0 only, not ", dtype_name(opts.quantize));
   }
-  if (opts.streamed_copy && streamed_copies_enabled()) copy_to_streamed_memory();
+  if (opts.streamed_copy && streamed_copies_enabled()) copy_to_streamed_memory(opts.col_block);
   inv_freq_ = rope_inv_freq(cfg_.rope, cfg_.head_dim);
 }
 
-void Model::copy_to_streamed_memory() {
+void Model::copy_to_streamed_memory(int64_t col_block) {
   // The matrices every token reads whole; the embedding table is read a row per token
-  // and stays mapped (unless it is also the output head).
+  // and stays mapped (unless it is also the output head). Long rows are stored
+  // column-blocked (WeightMatrix::col_block) for the one-token matmuls.
   std::vector<WeightMatrix*> mats = {&w_.lm_head};
   for (auto& L : w_.layers)
     for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) mats.push_back(m);
-  auto owned = [&](const void* p) {
-    for (auto& b : owned_)
-      if (b.get() == p) return true;
-    return false;
-  };
   size_t total = 0;
-  for (WeightMatrix* m : mats)
-    if (!owned(m->data)) total += (m->bytes() + 63) / 64 * 64;
+  for (WeightMatrix* m : mats) total += (m->bytes() + 63) / 64 * 64;
   if (total == 0) return;
-  // Leave room for the KV cache and the page cache: copy only what fits easily.
+  // Leave room for the KV cache and the page cache: copy only what fits easily. (Matrices
+  // quantised at load already sit in streamed memory; they are copied once more, into
+  // the new layout, and their first buffers freed.)
   const uint64_t avail = available_memory_bytes();
   if (avail == 0 || total > avail / 10 * 7) return;
   StreamedBuffer buf = make_streamed_buffer(total);
   size_t off = 0;
-  const void* tied = w_.embed.data == w_.lm_head.data ? w_.lm_head.data : nullptr;
+  const bool tied = w_.embed.data == w_.lm_head.data;
   for (WeightMatrix* m : mats) {
-    if (owned(m->data)) continue;
-    std::memcpy(buf.get() + off, m->data, m->bytes());
-    m->data = buf.get() + off;
+    *m = cpu::copy_col_blocked(*m, cpu::decode_col_block(*m, col_block), buf.get() + off);
     off += (m->bytes() + 63) / 64 * 64;
   }
-  if (tied) w_.embed.data = w_.lm_head.data;
+  if (tied) w_.embed = w_.lm_head;
+  owned_.clear();
   owned_.push_back(std::move(buf));
   streamed_copy_ = true;
 }
@@ -165,8 +165,9 @@ void Model::ensure_scratch(int n) {
   xb_ = be_->alloc(N * std::max(cfg_.hidden, cfg_.q_dim()));
   q_ = be_->alloc(N * cfg_.q_dim());
   att_ = be_->alloc(N * cfg_.q_dim());
-  gate_ = be_->alloc(N * cfg_.intermediate);
-  up_ = be_->alloc(N * cfg_.intermediate);
+  // gate / up also hold new keys / values before they enter the cache
+  gate_ = be_->alloc(N * std::max(cfg_.intermediate, cfg_.kv_dim()));
+  up_ = be_->alloc(N * std::max(cfg_.intermediate, cfg_.kv_dim()));
   logits_ = be_->alloc(N * cfg_.vocab_size);
   scratch_n_ = n;
 }
@@ -192,13 +193,15 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
   kv.reserve(kv.pos() + n);
   const int64_t pos0 = kv.pos();
   const int64_t KV = c.kv_dim();
-  const AttentionShape shape = attention_shape();
-  // This chunk's keys and values go straight into the cache.
+  const AttentionShape shape = attention_shape(kv);
+  // This chunk's keys and values land in scratch (the gate / up buffers, idle until the
+  // MLP), are rotated there, then copied into the cache.
   run_layers(
-      ids, n, [&](int64_t l) { return std::pair{kv.k_[l] + pos0 * KV, kv.v_[l] + pos0 * KV}; },
-      [&](int64_t l, float* k_new, float*) {
+      ids, n, [&](int64_t) { return std::pair{gate_, up_}; },
+      [&](int64_t l, float* k_new, float* v_new) {
         be.rope(q_, n, int(c.heads), int(c.head_dim), c.q_dim(), pos0, inv_freq_.data());
         be.rope(k_new, n, int(c.kv_heads), int(c.head_dim), KV, pos0, inv_freq_.data());
+        store_kv(kv, l, k_new, v_new, n, pos0);
         be.attention(q_, n, kv.k_[l], kv.v_[l], pos0, shape, att_);
       });
   kv.pos_ = pos0 + n;
@@ -224,9 +227,8 @@ void Model::forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t
   ensure_scratch(n);
   for (KVCache* kv : kvs) kv->reserve(kv->pos() + 1);
   const int64_t Q = c.q_dim(), KV = c.kv_dim();
-  const AttentionShape shape = attention_shape();
   // New keys and values land in scratch first (the gate / up buffers, idle until the
-  // MLP; intermediate >= kv_dim), then each row is rotated at its own position and
+  // MLP), then each row is rotated at its own position and
   // copied into its own cache.
   run_layers(
       tokens.data(), n, [&](int64_t) { return std::pair{gate_, up_}; },
@@ -235,22 +237,28 @@ void Model::forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t
           KVCache& kv = *kvs[i];
           const int64_t pos = kv.pos();
           float* q = q_ + i * Q;
-          float* k = kv.k_[l] + pos * KV;
-          float* v = kv.v_[l] + pos * KV;
-          be.copy(k, k_new + i * KV, size_t(KV));
-          be.copy(v, v_new + i * KV, size_t(KV));
           be.rope(q, 1, int(c.heads), int(c.head_dim), Q, pos, inv_freq_.data());
-          be.rope(k, 1, int(c.kv_heads), int(c.head_dim), KV, pos, inv_freq_.data());
-          be.attention(q, 1, kv.k_[l], kv.v_[l], pos, shape, att_ + i * Q);
+          be.rope(k_new + i * KV, 1, int(c.kv_heads), int(c.head_dim), KV, pos, inv_freq_.data());
+          store_kv(kv, l, k_new + i * KV, v_new + i * KV, 1, pos);
+          be.attention(q, 1, kv.k_[l], kv.v_[l], pos, attention_shape(kv), att_ + i * Q);
         }
       });
   for (KVCache* kv : kvs) kv->pos_ += 1;
   head(x_, n, logits);
 }
 
-AttentionShape Model::attention_shape() const {
+AttentionShape Model::attention_shape(const KVCache& kv) const {
   const ModelConfig& c = cfg_;
-  return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), int(c.q_dim()), int(c.kv_dim())};
+  return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), c.q_dim(), c.head_dim, kv.cap_ * c.head_dim};
+}
+
+void Model::store_kv(KVCache& kv, int64_t l, const float* k_rows, const float* v_rows, int n, int64_t pos0) {
+  const int64_t KV = cfg_.kv_dim(), D = cfg_.head_dim;
+  for (int t = 0; t < n; ++t)
+    for (int64_t h = 0; h < cfg_.kv_heads; ++h) {
+      be_->copy(kv.k_at(l, h, pos0 + t), k_rows + t * KV + h * D, size_t(D));
+      be_->copy(kv.v_at(l, h, pos0 + t), v_rows + t * KV + h * D, size_t(D));
+    }
 }
 
 void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<float*, float*>(int64_t)>& kv_rows,

@@ -63,7 +63,7 @@ void TrainGraph::layer_forward(size_t l, const float* P, Acts& A, int64_t n, std
     be_.rmsnorm(A.k.data(), P + o.k_norm, int(n) * nkv, D, eps, A.k.data());
   }
   A.att.resize(N * Q);
-  const AttentionShape shape{nh, nkv, D, Q, KV};
+  const AttentionShape shape{nh, nkv, D, Q, KV, D};
   for (const auto& s : segs_) {
     be_.rope(A.q.data() + s.off * Q, int(s.len), nh, D, Q, 0, inv_freq_.data());
     be_.rope(A.k.data() + s.off * KV, int(s.len), nkv, D, KV, 0, inv_freq_.data());

@@ -100,7 +100,7 @@ TEST(CpuBackend, RmsnormRopeAttentionBasics) {
   EXPECT_EQ(q, (std::vector<float>{1, 2, 3, 4}));
   // attention over one position returns that position's value
   std::vector<float> k = {1, 0, 0, 0}, v = {5, 6, 7, 8}, out(4);
-  be->attention(q.data(), 1, k.data(), v.data(), 0, AttentionShape{1, 1, 4, 4, 4}, out.data());
+  be->attention(q.data(), 1, k.data(), v.data(), 0, AttentionShape{1, 1, 4, 4, 4, 4}, out.data());
   EXPECT_EQ(out, v);
 }
 
@@ -219,7 +219,7 @@ TEST(Q8_0, IntegerPathMatchesDequantisedReference) {
       std::vector<cpu::BlockI16> xq(n * cols / 32);
       for (int t = 0; t < n; ++t) cpu::quantize_row_i16(x.data() + t * cols, cols, xq.data() + t * cols / 32);
       std::vector<float> got(n * rows);
-      cpu::matmul_rows_q8_i16(xq.data(), n, qm, 0, rows, got.data(), rows);
+      cpu::matmul_rows_q8_i16(xq.data(), cols / 32, n, qm, 0, rows, got.data(), rows);
       auto xval = [&](int t, int64_t c) { const auto& b = xq[(t * cols + c) / 32]; return double(b.d) * b.q[c % 32]; };
       for (int t = 0; t < n; ++t)
         for (int64_t r = 0; r < rows; ++r) {
@@ -233,7 +233,7 @@ TEST(Q8_0, IntegerPathMatchesDequantisedReference) {
       // one token at a time gives the same numbers as the whole batch
       for (int t = 0; t < n; ++t) {
         std::vector<float> one(rows);
-        cpu::matmul_rows_q8_i16(xq.data() + t * cols / 32, 1, qm, 0, rows, one.data(), rows);
+        cpu::matmul_rows_q8_i16(xq.data() + t * cols / 32, cols / 32, 1, qm, 0, rows, one.data(), rows);
         for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(one[r], got[t * rows + r]);
       }
     }

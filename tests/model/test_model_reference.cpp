@@ -2,6 +2,8 @@
 // architectures: tests/data/reference/models/<name>/{f32,bf16,reference.safetensors}.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -52,8 +54,9 @@ float max_abs(const std::vector<float>& v) {
 class ModelReference : public ::testing::TestWithParam<std::string> {};
 
 // Full-sequence logits of each row of input_ids, from one prefill of each row.
-void check_logits(const std::string& name, const std::string& dtype, const std::string& ref_key, double rel_tol) {
-  auto model = Model::load(kModels + name + "/" + dtype, make_cpu_backend(2));
+void check_logits(const std::string& name, const std::string& dtype, const std::string& ref_key, double rel_tol,
+                  const LoadOptions& lo = {}) {
+  auto model = Model::load(kModels + name + "/" + dtype, make_cpu_backend(2), lo);
   Ref ref(name);
   auto ids = ref.ids("input_ids");
   auto want = ref.floats(ref_key);
@@ -72,6 +75,41 @@ void check_logits(const std::string& name, const std::string& dtype, const std::
 
 TEST_P(ModelReference, LogitsF32) { check_logits(GetParam(), "f32", "logits_f32_weights", 1e-4); }
 TEST_P(ModelReference, LogitsBf16) { check_logits(GetParam(), "bf16", "logits_bf16_weights", 2e-2); }
+
+// The column-blocked layout that long rows get for decoding, forced onto these small
+// models (32-column segments: every matrix is cut into 2 to 5 of them).
+LoadOptions col_blocked(DType quantize = DType::F32) {
+  LoadOptions lo;
+  lo.col_block = 32;
+  lo.quantize = quantize;
+  return lo;
+}
+TEST_P(ModelReference, LogitsF32ColumnBlocked) { check_logits(GetParam(), "f32", "logits_f32_weights", 1e-4, col_blocked()); }
+TEST_P(ModelReference, LogitsBf16ColumnBlocked) {
+  check_logits(GetParam(), "bf16", "logits_bf16_weights", 2e-2, col_blocked());
+}
+TEST_P(ModelReference, LogitsQ8_0ColumnBlocked) {
+  check_logits(GetParam(), "f32", "logits_f32_weights", 5e-2, col_blocked(DType::Q8_0));
+}
+
+// The KV cache grows (256 positions, then doubling) by copying each kv head's rows into
+// the new buffer: a sequence that crosses the growth point token by token gives the
+// logits of one prefill of the whole sequence.
+TEST_P(ModelReference, KvCacheGrowthKeepsEveryPosition) {
+  auto model = Model::load(kModels + GetParam() + "/f32", make_cpu_backend(2));
+  const int64_t V = model->config().vocab_size, T = 300;
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int32_t> tok(0, int32_t(V - 1));
+  std::vector<int32_t> ids(T);
+  for (auto& t : ids) t = tok(rng);
+  KVCache whole(*model, T);
+  std::vector<float> want(static_cast<size_t>(V)), got(static_cast<size_t>(V));
+  model->forward(whole, ids, want.data());
+  KVCache grown(*model, T);
+  model->forward(grown, std::span<const int32_t>(ids.data(), 250), got.data());
+  for (int64_t t = 250; t < T; ++t) model->forward(grown, std::span<const int32_t>(ids.data() + t, 1), got.data());
+  for (int64_t v = 0; v < V; ++v) ASSERT_NEAR(got[size_t(v)], want[size_t(v)], 1e-4 * (1 + max_abs(want)));
+}
 
 TEST_P(ModelReference, PrefillThenDecodeEqualsFullPass) {
   const std::string name = GetParam();

@@ -13,26 +13,6 @@
 namespace s1::cpu {
 namespace {
 
-// hsum16(a)[j] = sum of the 16 lanes of a[j]: a transposing add tree (45 shuffles / adds
-// for 16 sums instead of 16 separate horizontal reductions).
-inline __m512 hsum16(const __m512 a[16]) {
-  __m512 b[8], c[4];
-  for (int k = 0; k < 8; ++k)  // per 128-bit lane: [x0+x2, y0+y2, x1+x3, y1+y3]
-    b[k] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm512_unpackhi_ps(a[2 * k], a[2 * k + 1]));
-  for (int m = 0; m < 4; ++m) {  // per 128-bit lane L: that lane's sums of a[4m .. 4m+3]
-    const __m512d lo = _mm512_unpacklo_pd(_mm512_castps_pd(b[2 * m]), _mm512_castps_pd(b[2 * m + 1]));
-    const __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(b[2 * m]), _mm512_castps_pd(b[2 * m + 1]));
-    c[m] = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
-  }
-  // add the four 128-bit lanes of each c[m]: lane m of the result holds a[4m .. 4m+3]
-  const __m512 e0 = _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                  _mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
-  const __m512 e1 = _mm512_add_ps(_mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(2, 0, 2, 0)),
-                                  _mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(3, 1, 3, 1)));
-  return _mm512_add_ps(_mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(2, 0, 2, 0)),
-                       _mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(3, 1, 3, 1)));
-}
-
 // Scores of whole blocks of 16 positions: per head, 16 unreduced dot products (q held in
 // registers, keys from L1) reduced together by hsum16. Returns the positions done.
 template <int NV>
@@ -41,6 +21,8 @@ int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const fl
   const __m512 sv = _mm512_set1_ps(scale);
   int64_t j0 = 0;
   for (; j0 + 16 <= len; j0 += 16) {
+    for (int jj = 0; jj < 16; ++jj)  // the block after next: its cache lines arrive while this one computes
+      for (int i = 0; i < NV; ++i) _mm_prefetch(reinterpret_cast<const char*>(k + (j0 + 32 + jj) * kv_stride + 16 * i), _MM_HINT_T0);
     for (int h = 0; h < group; ++h) {
       __m512 qr[NV], acc[16];
       for (int i = 0; i < NV; ++i) qr[i] = _mm512_loadu_ps(q + h * q_head_stride + 16 * i);
@@ -64,6 +46,7 @@ void weighted_values_pass(const float* p, int64_t len, const float* v, int64_t k
     for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_setzero_ps();
   for (int64_t j = 0; j < len; ++j) {
     const float* vj = v + j * kv_stride;
+    for (int i = 0; i < NV; ++i) _mm_prefetch(reinterpret_cast<const char*>(vj + 16 * kv_stride + 16 * i), _MM_HINT_T0);
     for (int a = 0; a < G; ++a) {
       const __m512 pj = _mm512_set1_ps(p[a * len + j]);
       for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * i), acc[a][i]);

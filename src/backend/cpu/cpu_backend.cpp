@@ -52,7 +52,7 @@ class CpuBackend final : public Backend {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < nblocks; ++b) {
       int64_t r0 = b * block, r1 = std::min(w.rows, r0 + block);
-      matmul_rows_(x, n, w.cols, w, r0, r1, y, w.rows);
+      rows_any_layout(x, n, w, r0, r1, y);
     }
   }
 
@@ -89,7 +89,7 @@ class CpuBackend final : public Backend {
       while (starts[i] > b) --i;
       const WeightMatrix& w = *js[i].w;
       const int64_t r0 = (b - starts[i]) * block, r1 = std::min(w.rows, r0 + block);
-      matmul_rows_(x, n, w.cols, w, r0, r1, js[i].y, w.rows);
+      rows_any_layout(x, n, w, r0, r1, js[i].y);
     }
   }
 
@@ -103,8 +103,38 @@ class CpuBackend final : public Backend {
     const int64_t nblocks = (w.rows + block - 1) / block;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-    for (int64_t b = 0; b < nblocks; ++b)
-      cpu::matmul_rows_q8_i16(xq_.data(), n, w, b * block, std::min(w.rows, (b + 1) * block), y, w.rows);
+    for (int64_t b = 0; b < nblocks; ++b) {
+      const int64_t r0 = b * block, r1 = std::min(w.rows, r0 + block);
+      for_each_segment(n, w, r0, r1, y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
+        cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, nb, n, seg, 0, seg.rows, ys, ystride);
+      });
+    }
+  }
+
+  // y rows r0..r1 (rows w.rows apart per token) = x . w, for either weight layout.
+  void rows_any_layout(const float* x, int n, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
+    for_each_segment(n, w, r0, r1, y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
+      matmul_rows_(x + w.segment_col0(s), n, w.cols, seg, 0, seg.rows, ys, ystride);
+    });
+  }
+
+  // Runs kernel(s, segment s of rows r0..r1, out, out_stride) over the column segments of
+  // w: the first writes y, the others write a per-thread buffer that is added to y.
+  template <class Kernel>
+  static void for_each_segment(int n, const WeightMatrix& w, int64_t r0, int64_t r1, float* y, Kernel&& kernel) {
+    kernel(0, w.segment(0, r0, r1), y + r0, w.rows);
+    if (w.col_block == 0) return;
+    const int64_t nr = r1 - r0;
+    thread_local std::vector<float> part;
+    part.resize(size_t(n) * size_t(nr));
+    for (int64_t s = 1; s < w.segments(); ++s) {
+      kernel(s, w.segment(s, r0, r1), part.data(), nr);
+      for (int t = 0; t < n; ++t) {
+        float* yt = y + int64_t(t) * w.rows + r0;
+        const float* pt = part.data() + int64_t(t) * nr;
+        for (int64_t i = 0; i < nr; ++i) yt[i] += pt[i];
+      }
+    }
   }
 
   void add_bias(float* y, int n, int dim, const float* b) override {
@@ -164,8 +194,8 @@ class CpuBackend final : public Backend {
         const int64_t len = pos0 + t + 1;  // causal: positions 0 .. pos0 + t
         const float* qg = q + t * s.q_stride + int64_t(kvh) * group * s.head_dim;
         float* og = out + t * s.q_stride + int64_t(kvh) * group * s.head_dim;
-        const float* kb = k_cache + int64_t(kvh) * s.head_dim;
-        const float* vb = v_cache + int64_t(kvh) * s.head_dim;
+        const float* kb = k_cache + int64_t(kvh) * s.kv_head_stride;
+        const float* vb = v_cache + int64_t(kvh) * s.kv_head_stride;
         if (simd)
           cpu::attention_group_avx512(qg, s.head_dim, group, kb, vb, s.kv_stride, len, s.head_dim, scale,
                                       score.data(), og);

@@ -184,8 +184,15 @@ inline void row_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_
 inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
   const int64_t cols = w.cols;
   const int64_t c32 = cols / 32 * 32;
-  thread_local std::vector<float> xp;
-  xp.resize(size_t(c32));
+  // On the stack for rows up to 4096 columns (every column-blocked segment): x stays in
+  // L1 next to the stack the thread is using anyway.
+  alignas(64) float xp_stack[4096];
+  std::vector<float> xp_heap;
+  float* xp = xp_stack;
+  if (c32 > 4096) {
+    xp_heap.resize(size_t(c32));
+    xp = xp_heap.data();
+  }
   for (int64_t c = 0; c < c32; c += 32)
     for (int k = 0; k < 4; ++k)      // 128-bit lane k holds elements c+8k .. c+8k+7
       for (int i = 0; i < 4; ++i) {
@@ -193,21 +200,22 @@ inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, i
         xp[c + 16 + 4 * k + i] = x[c + 8 * k + 4 + i];  // "hi" vector, lane k
       }
   const __m512i zero = _mm512_setzero_si512();
-  for (int64_t r = r0; r < r1; ++r) {
+  // Row r's 16 partial sums (its four accumulators added).
+  auto row_sums = [&](int64_t r) {
     const uint16_t* wr = static_cast<const uint16_t*>(w.data) + size_t(r) * size_t(cols);
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int64_t c = 0;
     for (; c + 64 <= c32; c += 64) {
       const __m512i v0 = _mm512_loadu_si512(wr + c), v1 = _mm512_loadu_si512(wr + c + 32);
-      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c), a0);
-      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c + 16), a1);
-      a2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v1)), _mm512_loadu_ps(xp.data() + c + 32), a2);
-      a3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v1)), _mm512_loadu_ps(xp.data() + c + 48), a3);
+      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp + c), a0);
+      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp + c + 16), a1);
+      a2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v1)), _mm512_loadu_ps(xp + c + 32), a2);
+      a3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v1)), _mm512_loadu_ps(xp + c + 48), a3);
     }
     for (; c < c32; c += 32) {
       const __m512i v0 = _mm512_loadu_si512(wr + c);
-      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c), a0);
-      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp.data() + c + 16), a1);
+      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp + c), a0);
+      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp + c + 16), a1);
     }
     if (c < cols) {  // tail: up to 31 values, the plain way
       for (; c + 16 <= cols; c += 16) a2 = _mm512_fmadd_ps(load_w<DType::BF16>(wr, c), _mm512_loadu_ps(x + c), a2);
@@ -216,8 +224,9 @@ inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, i
         a3 = _mm512_fmadd_ps(load_w_tail<DType::BF16>(wr, c, m), _mm512_maskz_loadu_ps(m, x + c), a3);
       }
     }
-    y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-  }
+    return _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+  };
+  for (int64_t r = r0; r < r1; ++r) y[r] = _mm512_reduce_add_ps(row_sums(r));
 }
 
 template <DType D>

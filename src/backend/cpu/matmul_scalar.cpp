@@ -6,6 +6,10 @@
 namespace s1::cpu {
 
 float weight_at(const WeightMatrix& w, int64_t r, int64_t c) {
+  if (w.col_block > 0) {
+    const int64_t s = c / w.col_block;
+    return weight_at(w.segment(s, r, r + 1), 0, c - w.segment_col0(s));
+  }
   const size_t i = size_t(r) * size_t(w.cols) + size_t(c);
   switch (w.dtype) {
     case DType::F32: return static_cast<const float*>(w.data)[i];
@@ -28,7 +32,7 @@ float weight_at(const WeightMatrix& w, int64_t r, int64_t c) {
 
 void matmul_rows_scalar(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1,
                         float* y, int64_t ystride) {
-  if (is_ggml_quant(w.dtype)) return matmul_rows_quant_scalar(x, n, xstride, w, r0, r1, y, ystride);
+  if (is_ggml_quant(w.dtype) && w.col_block == 0) return matmul_rows_quant_scalar(x, n, xstride, w, r0, r1, y, ystride);
   for (int64_t r = r0; r < r1; ++r)
     for (int t = 0; t < n; ++t) {
       const float* xt = x + t * xstride;

@@ -39,10 +39,10 @@ void matmul_rows_avx512_stream(const float* x, const WeightMatrix& w, int64_t r0
 void swiglu_avx512(const float* gate, const float* up, size_t n, float* out);
 
 // Q8_0 weights times activations already quantised to int16 blocks (xq: n rows of
-// cols/32 blocks), AVX-512BW. See matmul_q8_i16.cpp.
+// blocks, token t's at xq + t * xq_stride), AVX-512BW. See matmul_q8_i16.cpp.
 struct BlockI16;
-void matmul_rows_q8_i16(const BlockI16* xq, int n, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
-                        int64_t ystride);
+void matmul_rows_q8_i16(const BlockI16* xq, int64_t xq_stride, int n, const WeightMatrix& w, int64_t r0, int64_t r1,
+                        float* y, int64_t ystride);
 bool q8_int_path();  // AVX-512 present and not disabled by S1_Q8_FLOAT=1
 
 enum class Isa { Scalar, Avx2, Avx512 };
