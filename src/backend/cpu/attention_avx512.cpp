@@ -15,9 +15,13 @@ namespace {
 
 // Scores of whole blocks of 16 positions: per head, 16 unreduced dot products (q held in
 // registers, keys from L1) reduced together by hsum16. Returns the positions done.
-template <int NV>
-int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const float* k, int64_t kv_stride,
+// kContiguous: the rows are head_dim apart (the model's head-major cache), a stride known
+// at compile time, so the 16 rows are constant offsets of one pointer (with a run-time
+// stride the compiler kept 16 row pointers and spilled them).
+template <int NV, bool kContiguous>
+int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const float* k, int64_t kv_stride_rt,
                       int64_t len, float scale, float* scratch) {
+  const int64_t kv_stride = kContiguous ? 16 * NV : kv_stride_rt;
   const __m512 sv = _mm512_set1_ps(scale);
   int64_t j0 = 0;
   for (; j0 + 16 <= len; j0 += 16) {
@@ -89,8 +93,11 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
   // 1. scores[h][j] = q_h . k_j * scale; blocks of 16 positions first (NV 4 / 8), then
   //    the rest one position at a time.
   int64_t j0 = 0;
-  if (nv == 4) j0 = scores_blocks<4>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
-  else if (nv == 8) j0 = scores_blocks<8>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
+  const bool contiguous = kv_stride == head_dim;
+  if (nv == 4 && contiguous) j0 = scores_blocks<4, true>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
+  else if (nv == 4) j0 = scores_blocks<4, false>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
+  else if (nv == 8 && contiguous) j0 = scores_blocks<8, true>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
+  else if (nv == 8) j0 = scores_blocks<8, false>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
   for (int64_t j = j0; j < len; ++j) {
     __m512 kr[16];
     const float* kj = k + j * kv_stride;
@@ -102,7 +109,9 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
       scratch[h * len + j] = _mm512_reduce_add_ps(acc) * scale;
     }
   }
-  // 2. softmax per head, in place
+  // 2. softmax per head, in place, except the division by the sum: the output is scaled
+  //    by 1 / sum at the end instead (head_dim multiplies per head, not len).
+  float inv_sum[256];
   for (int h = 0; h < group; ++h) {
     float* s = scratch + h * len;
     __m512 mx = _mm512_set1_ps(-INFINITY);
@@ -123,14 +132,20 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
       _mm512_mask_storeu_ps(s + j, msk, e);
       sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(msk, e));
     }
-    const float inv = 1.0f / _mm512_reduce_add_ps(sum);
-    for (j = 0; j < len; ++j) s[j] *= inv;
+    inv_sum[h] = 1.0f / _mm512_reduce_add_ps(sum);
   }
+  auto normalise = [&] {
+    for (int h = 0; h < group; ++h)
+      for (int i = 0; i < nv; ++i) {
+        float* o = out + h * q_head_stride + 16 * i;
+        _mm512_storeu_ps(o, _mm512_mul_ps(_mm512_loadu_ps(o), _mm512_set1_ps(inv_sum[h])));
+      }
+  };
   // 3. out_h = sum_j p[h][j] * v_j: as many heads per pass as the accumulators allow, so
   //    each value row is read once per pass (one pass for a group of 7 at head_dim 64).
   switch (nv) {
-    case 4: return weighted_values<4>(scratch, group, v, kv_stride, len, q_head_stride, out);
-    case 8: return weighted_values<8>(scratch, group, v, kv_stride, len, q_head_stride, out);
+    case 4: weighted_values<4>(scratch, group, v, kv_stride, len, q_head_stride, out); return normalise();
+    case 8: weighted_values<8>(scratch, group, v, kv_stride, len, q_head_stride, out); return normalise();
     default: break;
   }
   for (int h0 = 0; h0 < group; h0 += 2) {
@@ -148,6 +163,7 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
     for (int a = 0; a < hn; ++a)
       for (int i = 0; i < nv; ++i) _mm512_storeu_ps(out + (h0 + a) * q_head_stride + 16 * i, acc[a][i]);
   }
+  normalise();
 }
 
 }  // namespace s1::cpu

@@ -41,19 +41,14 @@ class CpuBackend final : public Backend {
     }
   }
 
-  void matmul(const float* x, int n, const WeightMatrix& w, float* y) override {
-    if (w.dtype == DType::Q8_0 && q8_int_) return matmul_q8_int(x, n, w, y);
-    // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
-    // Dynamic scheduling: a thread that lost its core to another process for a while
-    // does not hold up the others (static shares made decode stall on a busy machine).
-    const int64_t block = n == 1 ? decode_block(w.rows) : 16;
-    const int64_t nblocks = (w.rows + block - 1) / block;
-    const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-    for (int64_t b = 0; b < nblocks; ++b) {
-      int64_t r0 = b * block, r1 = std::min(w.rows, r0 + block);
-      rows_any_layout(x, n, w, r0, r1, y);
-    }
+  void matmul(const float* x, int n, const WeightMatrix& w, float* y) override { run_jobs(x, n, {{&w, y}}); }
+
+  // Several matrices of the same input: one parallel region over the row blocks of all
+  // of them, which saves a fork/join (and a wait for the slowest thread) per matrix on
+  // every decoded token.
+  void matmul_same_input(const float* x, int n, std::initializer_list<MatmulJob> jobs) override {
+    if (jobs.size() > 8) return Backend::matmul_same_input(x, n, jobs);
+    run_jobs(x, n, jobs);
   }
 
   // Rows per work item for one token: two long contiguous runs per thread, so each thread
@@ -66,18 +61,27 @@ class CpuBackend final : public Backend {
     return std::max<int64_t>(32, (per + 31) / 32 * 32);
   }
 
-  // One parallel region over the row blocks of all the jobs: saves a fork/join (and a
-  // barrier wait for the slowest thread) per matrix on every decoded token.
-  void matmul_same_input(const float* x, int n, std::initializer_list<MatmulJob> jobs) override {
-    for (const auto& j : jobs)
-      if (j.w->dtype == DType::Q8_0 && q8_int_) return Backend::matmul_same_input(x, n, jobs);
-    int64_t rows_all = 0;
-    for (const auto& j : jobs) rows_all += j.w->rows;
-    const int64_t block = n == 1 ? decode_block(rows_all) : 16;
-    int64_t starts[8], total = 0;
+  // Up to 8 matmuls of one input. Q8_0 weights on the integer path take the activations
+  // quantised to int16 blocks, once per call (O(n x cols), tiny next to the weights).
+  // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
+  // Dynamic scheduling: a thread that lost its core to another process for a while does
+  // not hold up the others (static shares made decode stall on a busy machine).
+  void run_jobs(const float* x, int n, std::initializer_list<MatmulJob> jobs) {
     const MatmulJob* js = jobs.begin();
     const int nj = static_cast<int>(jobs.size());
-    if (nj > 8) return Backend::matmul_same_input(x, n, jobs);
+    int64_t rows_all = 0;
+    bool q8 = false;
+    for (const auto& j : jobs) {
+      rows_all += j.w->rows;
+      q8 = q8 || (j.w->dtype == DType::Q8_0 && q8_int_);
+    }
+    const int64_t cols = js[0].w->cols, nb = cols / 32;
+    if (q8) {
+      xq_.resize(size_t(n) * size_t(nb));
+      for (int t = 0; t < n; ++t) cpu::quantize_row_i16_avx512(x + int64_t(t) * cols, cols, xq_.data() + t * nb);
+    }
+    const int64_t block = n == 1 ? decode_block(rows_all) : 16;
+    int64_t starts[8], total = 0;
     for (int i = 0; i < nj; ++i) {
       starts[i] = total;
       total += (js[i].w->rows + block - 1) / block;
@@ -89,25 +93,12 @@ class CpuBackend final : public Backend {
       while (starts[i] > b) --i;
       const WeightMatrix& w = *js[i].w;
       const int64_t r0 = (b - starts[i]) * block, r1 = std::min(w.rows, r0 + block);
-      rows_any_layout(x, n, w, r0, r1, js[i].y);
-    }
-  }
-
-  // Q8_0 x int16: the activations are quantised once per call (O(n x cols), tiny next
-  // to the weights), then the rows are split among threads as for the float path.
-  void matmul_q8_int(const float* x, int n, const WeightMatrix& w, float* y) {
-    const int64_t nb = w.cols / 32;
-    xq_.resize(size_t(n) * size_t(nb));
-    for (int t = 0; t < n; ++t) cpu::quantize_row_i16(x + int64_t(t) * w.cols, w.cols, xq_.data() + t * nb);
-    const int64_t block = n == 1 ? decode_block(w.rows) : 16;
-    const int64_t nblocks = (w.rows + block - 1) / block;
-    const int nt = static_cast<int>(std::min<int64_t>(threads_, nblocks));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-    for (int64_t b = 0; b < nblocks; ++b) {
-      const int64_t r0 = b * block, r1 = std::min(w.rows, r0 + block);
-      for_each_segment(n, w, r0, r1, y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
-        cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, nb, n, seg, 0, seg.rows, ys, ystride);
-      });
+      if (w.dtype == DType::Q8_0 && q8_int_)
+        for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
+          cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, nb, n, seg, 0, seg.rows, ys, ystride);
+        });
+      else
+        rows_any_layout(x, n, w, r0, r1, js[i].y);
     }
   }
 
@@ -178,7 +169,7 @@ class CpuBackend final : public Backend {
                  const AttentionShape& s, float* out) override {
     const int group = s.heads / s.kv_heads;
     const float scale = 1.0f / std::sqrt(float(s.head_dim));
-    const bool simd = use_avx512_ && s.head_dim % 16 == 0 && s.head_dim <= 256;
+    const bool simd = use_avx512_ && s.head_dim % 16 == 0 && s.head_dim <= 256 && group <= 256;
     // Work items are (token, kv head): the query heads of a group share each K/V row load.
     const int64_t items = int64_t(n) * s.kv_heads;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, items));

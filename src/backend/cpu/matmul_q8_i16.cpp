@@ -60,3 +60,23 @@ void matmul_rows_q8_i16(const BlockI16* xq, int64_t xq_stride, int n, const Weig
 }
 
 }  // namespace s1::cpu
+
+namespace s1::cpu {
+
+// quantize_row_i16 with AVX-512: the same scale (amax / 32767); values are rounded
+// half to even instead of lround's half away from zero, which differs only on exact
+// ties. Called for every matmul input of the integer path, by one thread while the
+// others wait, so the scalar lround loop (~5 ns a value) cost ~1 ms per decoded token.
+void quantize_row_i16_avx512(const float* x, int64_t cols, BlockI16* dst) {
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    const __m512 v0 = _mm512_loadu_ps(x + b * 32), v1 = _mm512_loadu_ps(x + b * 32 + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    const float d = amax / 32767.0f;
+    const __m512 id = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+    dst[b].d = d;
+    _mm256_store_si256(reinterpret_cast<__m256i*>(dst[b].q), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(v0, id))));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(dst[b].q + 16), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(v1, id))));
+  }
+}
+
+}  // namespace s1::cpu

@@ -23,7 +23,7 @@ void matmul_rows_avx512(const float* x, int n, int64_t xstride, const WeightMatr
                         float* y, int64_t ystride);
 
 // Attention of `group` query heads sharing one kv head over cache rows 0..len-1
-// (see attention_avx512.cpp). Requires head_dim % 16 == 0 and head_dim <= 256.
+// (see attention_avx512.cpp). Requires head_dim % 16 == 0, head_dim <= 256, group <= 256.
 void attention_group_avx512(const float* q, int64_t q_head_stride, int group, const float* k, const float* v,
                             int64_t kv_stride, int64_t len, int head_dim, float scale, float* scratch, float* out);
 // Scalar reference of the same (query / output heads head_dim apart).
@@ -44,6 +44,8 @@ struct BlockI16;
 void matmul_rows_q8_i16(const BlockI16* xq, int64_t xq_stride, int n, const WeightMatrix& w, int64_t r0, int64_t r1,
                         float* y, int64_t ystride);
 bool q8_int_path();  // AVX-512 present and not disabled by S1_Q8_FLOAT=1
+// quantize_row_i16 (quant.h) vectorised; rounds half to even (the reference: half away).
+void quantize_row_i16_avx512(const float* x, int64_t cols, BlockI16* dst);
 
 enum class Isa { Scalar, Avx2, Avx512 };
 const char* isa_name(Isa isa);
