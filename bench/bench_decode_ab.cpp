@@ -1,4 +1,4 @@
-// A/B of the one-token bf16 matmul kernels: the dispatched one (in-lane unpack,
+// A/B of one-token (decode) matmul choices. First the bf16 kernels: the dispatched one (in-lane unpack,
 // row_stream_bf16) against the generic row_stream (vpmovzxwd + shift) on a matrix far larger than the caches
 // (the Qwen2.5-0.5B output head, 151936 x 896 bf16 = 272 MB), single thread, the
 // variants alternating so that machine noise hits both alike.
@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "backend/cpu/simd_kernels.h"
+#include "backend/cpu/weight_layout.h"
+#include "core/streamed_memory.h"
 
 namespace s1 {
 namespace {
@@ -69,6 +71,85 @@ void BM_Gemv_Bf16Dot(benchmark::State& st) {
   for (auto _ : st) cpu::matmul_rows_bf16dot_avx512(h.x.data(), h.m, 0, R, h.y.data());
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(h.m.bytes()));
 }
+// The down projections of Qwen2.5-0.5B (24 x 896 rows x 4864 columns, bf16, 209 MB):
+// plain rows against the column-blocked layout (WeightMatrix::col_block) that the model
+// gives long rows at load, through the backend's one-token matmul on all cores.
+struct Downs {
+  static constexpr int L = 24;
+  static constexpr int64_t Rows = 896, Cols = 4864;
+  std::vector<StreamedBuffer> plain_mem, blocked_mem;
+  std::vector<WeightMatrix> plain, blocked;
+  std::vector<float> x = std::vector<float>(Cols, 0.01f), y = std::vector<float>(Rows);
+  std::unique_ptr<Backend> be = make_cpu_backend(0);
+  Downs() {
+    const size_t bytes = size_t(Rows * Cols) * 2;
+    for (int l = 0; l < L; ++l) {
+      plain_mem.push_back(make_streamed_buffer(bytes));
+      auto* w = reinterpret_cast<uint16_t*>(plain_mem.back().get());
+      for (size_t i = 0; i < size_t(Rows * Cols); ++i) w[i] = uint16_t(0x3c00 + (i % 61));
+      plain.push_back(WeightMatrix{DType::BF16, w, Rows, Cols});
+      blocked_mem.push_back(make_streamed_buffer(bytes));
+      blocked.push_back(cpu::copy_col_blocked(plain.back(), cpu::kDecodeColBlock, blocked_mem.back().get()));
+    }
+  }
+  double bytes() const { return double(L) * double(Rows * Cols) * 2; }
+};
+Downs& downs() {
+  static Downs d;
+  return d;
+}
+void run_downs(benchmark::State& st, bool blocked) {
+  Downs& d = downs();
+  auto& ms = blocked ? d.blocked : d.plain;
+  for (auto _ : st)
+    for (const auto& m : ms) d.be->matmul(d.x.data(), 1, m, d.y.data());
+  st.SetBytesProcessed(int64_t(st.iterations() * d.bytes()));
+}
+void BM_Down24_PlainRows(benchmark::State& st) { run_downs(st, false); }
+void BM_Down24_ColumnBlocked(benchmark::State& st) { run_downs(st, true); }
+BENCHMARK(BM_Down24_PlainRows)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Down24_ColumnBlocked)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+
+// Decode attention over 24 layers' KV cache at position 4096 (Qwen2.5-0.5B: 14 query
+// heads, 2 kv heads of 64; 100 MB of f32 keys and values), in the two cache layouts the
+// backend reads: positions interleaving the kv heads ([pos][head][dim], what the cache
+// was) and head-major ([head][pos][dim], what it is: one contiguous run per kv head).
+struct Caches {
+  static constexpr int L = 24, H = 14, KVH = 2, D = 64;
+  static constexpr int64_t Len = 4096;
+  std::vector<StreamedBuffer> k, v;
+  std::vector<float> q = std::vector<float>(H * D, 0.1f), out = std::vector<float>(H * D);
+  std::unique_ptr<Backend> be = make_cpu_backend(0);
+  Caches() {
+    const size_t bytes = size_t(Len * KVH * D) * sizeof(float);
+    for (int l = 0; l < L; ++l)
+      for (auto* c : {&k, &v}) {
+        c->push_back(make_streamed_buffer(bytes));
+        auto* f = reinterpret_cast<float*>(c->back().get());
+        for (size_t i = 0; i < bytes / sizeof(float); ++i) f[i] = 0.01f * float(i % 13);
+      }
+  }
+};
+Caches& caches() {
+  static Caches c;
+  return c;
+}
+void run_attention(benchmark::State& st, bool head_major) {
+  Caches& c = caches();
+  const AttentionShape shape{Caches::H, Caches::KVH, Caches::D, Caches::H * Caches::D,
+                             head_major ? Caches::D : Caches::KVH * Caches::D,
+                             head_major ? Caches::Len * Caches::D : Caches::D};
+  for (auto _ : st)
+    for (int l = 0; l < Caches::L; ++l)
+      c.be->attention(c.q.data(), 1, reinterpret_cast<const float*>(c.k[size_t(l)].get()),
+                      reinterpret_cast<const float*>(c.v[size_t(l)].get()), Caches::Len - 1, shape, c.out.data());
+  st.SetBytesProcessed(int64_t(st.iterations()) * Caches::L * Caches::Len * Caches::KVH * Caches::D * 2 * int64_t(sizeof(float)));
+}
+void BM_Attention24_InterleavedHeads(benchmark::State& st) { run_attention(st, false); }
+void BM_Attention24_HeadMajor(benchmark::State& st) { run_attention(st, true); }
+BENCHMARK(BM_Attention24_InterleavedHeads)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Attention24_HeadMajor)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+
 BENCHMARK(BM_Gemv_Bf16Dot)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Gemv_Bf16Unpack)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Gemv_RowStream)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);

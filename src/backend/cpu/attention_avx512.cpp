@@ -19,14 +19,18 @@ namespace {
 // at compile time, so the 16 rows are constant offsets of one pointer (with a run-time
 // stride the compiler kept 16 row pointers and spilled them).
 template <int NV, bool kContiguous>
-int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const float* k, int64_t kv_stride_rt,
-                      int64_t len, float scale, float* scratch) {
+int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const float* k, const float* v,
+                      int64_t kv_stride_rt, int64_t len, float scale, float* scratch) {
   const int64_t kv_stride = kContiguous ? 16 * NV : kv_stride_rt;
   const __m512 sv = _mm512_set1_ps(scale);
   int64_t j0 = 0;
   for (; j0 + 16 <= len; j0 += 16) {
     for (int jj = 0; jj < 16; ++jj)  // the block after next: its cache lines arrive while this one computes
-      for (int i = 0; i < NV; ++i) _mm_prefetch(reinterpret_cast<const char*>(k + (j0 + 32 + jj) * kv_stride + 16 * i), _MM_HINT_T0);
+      for (int i = 0; i < NV; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(k + (j0 + 32 + jj) * kv_stride + 16 * i), _MM_HINT_T0);
+        // the values of these positions, into L2 while the scores and the softmax compute
+        _mm_prefetch(reinterpret_cast<const char*>(v + (j0 + jj) * kv_stride + 16 * i), _MM_HINT_T1);
+      }
     for (int h = 0; h < group; ++h) {
       __m512 qr[NV], acc[16];
       for (int i = 0; i < NV; ++i) qr[i] = _mm512_loadu_ps(q + h * q_head_stride + 16 * i);
@@ -94,10 +98,10 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
   //    the rest one position at a time.
   int64_t j0 = 0;
   const bool contiguous = kv_stride == head_dim;
-  if (nv == 4 && contiguous) j0 = scores_blocks<4, true>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
-  else if (nv == 4) j0 = scores_blocks<4, false>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
-  else if (nv == 8 && contiguous) j0 = scores_blocks<8, true>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
-  else if (nv == 8) j0 = scores_blocks<8, false>(q, q_head_stride, group, k, kv_stride, len, scale, scratch);
+  if (nv == 4 && contiguous) j0 = scores_blocks<4, true>(q, q_head_stride, group, k, v, kv_stride, len, scale, scratch);
+  else if (nv == 4) j0 = scores_blocks<4, false>(q, q_head_stride, group, k, v, kv_stride, len, scale, scratch);
+  else if (nv == 8 && contiguous) j0 = scores_blocks<8, true>(q, q_head_stride, group, k, v, kv_stride, len, scale, scratch);
+  else if (nv == 8) j0 = scores_blocks<8, false>(q, q_head_stride, group, k, v, kv_stride, len, scale, scratch);
   for (int64_t j = j0; j < len; ++j) {
     __m512 kr[16];
     const float* kj = k + j * kv_stride;
