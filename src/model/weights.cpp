@@ -123,7 +123,10 @@ WeightStats weight_stats(const ModelConfig& c, const ModelWeights& w) {
   };
   DType vt = dtype_block(w.embed.dtype) > 1 ? DType::F32 : w.embed.dtype;  // block formats: norms are f32
   m(w.embed);
-  if (!c.tied_embeddings || w.lm_head.data != w.embed.data) m(w.lm_head);
+  if (!c.tied_embeddings)
+    m(w.lm_head);
+  else if (w.lm_head.data != w.embed.data)  // a tied head re-encoded at load: its own copy, not more parameters
+    s.bytes += w.lm_head.bytes();
   v(w.final_norm, vt);
   for (const auto& L : w.layers) {
     for (const auto* x : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) m(*x);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -47,6 +48,33 @@ TEST(Cli, GenerateWithPromptIdsJson) {
   // greedy by default: the same command gives the same ids
   CliRun r2 = run("generate -m " + kTiny + " --prompt-ids 5,6,7,8 -n 6 --json");
   EXPECT_EQ(nlohmann::json::parse(r2.out)["output_ids"], j["output_ids"]);
+}
+
+// s1 bench on the tiny model: the JSON the issue names, the profile per decode position,
+// and the percentages computed against the higher of the two bandwidth readings.
+TEST(Cli, BenchJsonWithProfile) {
+  CliRun r = run("bench -m " + kTiny + " --prompt 8 --gen 4 --positions 8,20 --threads 2 --json --profile");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"read_bandwidth_gbps", "prefill_tokens_per_s", "fma_peak_gflops", "decode"}) EXPECT_TRUE(j.contains(k)) << k;
+  ASSERT_EQ(j["read_bandwidth_samples_gbps"].size(), 2u);
+  const double bw = j["read_bandwidth_gbps"].get<double>();
+  EXPECT_EQ(bw, std::max(j["read_bandwidth_samples_gbps"][0].get<double>(), j["read_bandwidth_samples_gbps"][1].get<double>()));
+  ASSERT_EQ(j["decode"].size(), 2u);
+  for (const auto& d : j["decode"]) {
+    EXPECT_GT(d["tokens_per_s"].get<double>(), 0);
+    EXPECT_NEAR(d["pct_of_bandwidth"].get<double>(), 100 * d["gbps"].get<double>() / bw, 1e-9);
+    bool attention = false;
+    for (const auto& p : d["profile"]) {
+      if (p["op"] == "attention") {
+        attention = true;
+        EXPECT_EQ(p["calls_per_token"].get<double>(), 2.0);  // one per layer
+      }
+      EXPECT_GE(p["ms_per_token"].get<double>(), 0);
+    }
+    EXPECT_TRUE(attention);
+  }
+  EXPECT_EQ(run("bench -m " + kTiny + " --prompt 0").code, 1);
 }
 
 TEST(Cli, SeededSamplingIsReproducible) {
