@@ -30,6 +30,8 @@ struct EvalOptions {
   double temperature = 0, top_p = 1;
   std::string judge;  // llm::make_client spec of the optional LLM judge
   double judge_temperature = 0;
+  double request_timeout = 600;  // seconds per HTTP request (the endpoint and an endpoint judge)
+  int retries = 4;
   uint64_t seed = 0, bootstrap_seed = 20250131;
   float end_bias = 0;
   bool resume = false;
@@ -38,6 +40,14 @@ struct EvalOptions {
 std::string data_dir() {
   if (const char* e = std::getenv("S1_DATA_DIR")) return e;
   return S1_DATA_DIR;
+}
+
+// HTTP request settings shared by --endpoint and an endpoint --judge.
+llm::EndpointOptions endpoint_defaults(const EvalOptions& o) {
+  llm::EndpointOptions eo;
+  eo.timeout_s = o.request_timeout;
+  eo.max_retries = o.retries;
+  return eo;
 }
 
 int run_eval(const EvalOptions& o) {
@@ -130,7 +140,7 @@ int run_eval(const EvalOptions& o) {
     backend = make_local_backend(*engine, gen, ctx);
     backend_name = "local";
   } else {
-    llm::EndpointOptions eo;
+    llm::EndpointOptions eo = endpoint_defaults(o);
     size_t hash = o.endpoint.find('#');
     eo.base_url = o.endpoint.substr(0, hash);
     if (hash != std::string::npos) eo.model = o.endpoint.substr(hash + 1);
@@ -176,7 +186,7 @@ int run_eval(const EvalOptions& o) {
                   {"quant", o.quant}};
   std::unique_ptr<llm::Client> judge_client;
   if (!o.judge.empty()) {
-    judge_client = llm::make_client(o.judge);
+    judge_client = llm::make_client(o.judge, {}, endpoint_defaults(o));
     cfg.judge = judge_client.get();
     cfg.judge_name = judge_client->id();
     cfg.judge_options.temperature = o.judge_temperature;
@@ -231,6 +241,13 @@ void add_eval(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
                 "reported as judge_correct / judge_accuracy, apart from the accuracy");
   c->add_option("--judge-temperature", o->judge_temperature, "Judge sampling temperature (s1 used 0.5; default 0)")
       ->check(CLI::NonNegativeNumber);
+  c->add_option("--request-timeout", o->request_timeout,
+                "Seconds one HTTP request (to --endpoint or an endpoint --judge) may take before it fails")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c->add_option("--retries", o->retries, "Retries of a retryable HTTP failure (connection, timeout, 429, 5xx)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   add_quant_option(c, o->quant);
   c->add_option("--out", o->out, "Output folder: samples.jsonl, summary.json, scaling.svg, report.html")->required();
   c->add_flag("--resume", o->resume, "Continue the run in --out: finished samples are not redone");

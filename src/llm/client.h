@@ -96,6 +96,9 @@ std::unique_ptr<Client> make_local_client(const LocalOptions& opts);
 
 // "--llm" specifications on the command line: "local:PATH" or "http(s)://host:port[/v1][#model]".
 // The API key comes from the environment variable OPENAI_API_KEY when set.
-std::unique_ptr<Client> make_client(const std::string& spec, const LocalOptions& local_defaults = {});
+// Endpoint specs start from endpoint_defaults (timeout, retries), then take the URL, the
+// model and the key.
+std::unique_ptr<Client> make_client(const std::string& spec, const LocalOptions& local_defaults = {},
+                                    const EndpointOptions& endpoint_defaults = {});
 
 }  // namespace s1::llm

@@ -4,7 +4,8 @@
 
 namespace s1::llm {
 
-std::unique_ptr<Client> make_client(const std::string& spec, const LocalOptions& local_defaults) {
+std::unique_ptr<Client> make_client(const std::string& spec, const LocalOptions& local_defaults,
+                                    const EndpointOptions& endpoint_defaults) {
   if (spec.rfind("local:", 0) == 0) {
     LocalOptions o = local_defaults;
     o.model_path = spec.substr(6);
@@ -12,7 +13,7 @@ std::unique_ptr<Client> make_client(const std::string& spec, const LocalOptions&
     return make_local_client(o);
   }
   if (spec.rfind("http://", 0) == 0 || spec.rfind("https://", 0) == 0) {
-    EndpointOptions o;
+    EndpointOptions o = endpoint_defaults;
     size_t hash = spec.find('#');
     o.base_url = spec.substr(0, hash);
     if (hash != std::string::npos) o.model = spec.substr(hash + 1);

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -95,6 +96,56 @@ TEST(EvalJudge, JudgeVerdictsAreRecordedApartFromTheAccuracy) {
     EXPECT_EQ(judge.bodies.size(), 4u);
   }
   EXPECT_EQ(nlohmann::json::parse(slurp(dir / "out" / "summary.json"))["points"][0]["judge_accuracy"], 1.0);
+  fs::remove_all(dir);
+}
+
+// A judge that accepts the connection and never answers: with --request-timeout 1 and
+// --retries 0 each sample records judge_error after about a second (the default of 600 s
+// would hold this test for 40 minutes), and the deterministic verdicts are all there.
+struct SilentJudge {
+  httplib::Server svr;
+  int port = 0;
+  std::thread th;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  SilentJudge() {
+    svr.Post("/v1/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, std::chrono::seconds(60), [this] { return stopping; });
+      res.status = 503;
+    });
+    port = svr.bind_to_any_port("127.0.0.1");
+    th = std::thread([this] { svr.listen_after_bind(); });
+    while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~SilentJudge() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    svr.stop();
+    if (th.joinable()) th.join();
+  }
+};
+
+TEST(EvalJudge, ASilentJudgeTimesOutPerRequest) {
+  SilentJudge judge;
+  fs::path dir = temp_dir("silent-judge");
+  fs::path q = write_questions(dir);
+  CliRun r = run_s1(eval_args(q, dir / "out") + " --request-timeout 1 --retries 0 --judge http://127.0.0.1:" +
+                    std::to_string(judge.port) + "/v1#judge");
+  ASSERT_NE(r.code, 127) << r.err;
+  const auto samples = read_jsonl(dir / "out" / "samples.jsonl");
+  ASSERT_EQ(samples.size(), 4u) << r.err;
+  for (const auto& j : samples) {
+    EXPECT_TRUE(j.contains("judge_error")) << j.dump();
+    EXPECT_TRUE(j.contains("correct")) << j.dump();
+  }
+  CliRun bad = run_s1(eval_args(q, dir / "out2") + " --request-timeout 0");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("--request-timeout"), std::string::npos) << bad.err;
   fs::remove_all(dir);
 }
 
