@@ -156,7 +156,7 @@ TEST(Attention, Avx512MatchesScalar) {
   std::normal_distribution<float> nd;
   for (int head_dim : {16, 64, 128}) {
     for (int group : {1, 2, 5, 7}) {
-      for (int64_t len : {1, 15, 16, 17, 100, 531}) {
+      for (int64_t len : {1, 15, 16, 17, 100, 531, 1100}) {  // 531, 1100: several 512-position chunks
         const int64_t kv_stride = 3 * head_dim;  // this kv head sits inside a wider cache row
         std::vector<float> q(group * head_dim), k(len * kv_stride), v(len * kv_stride);
         for (auto* vec : {&q, &k, &v})
