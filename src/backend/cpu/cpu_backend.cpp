@@ -116,13 +116,20 @@ class CpuBackend final : public Backend {
     kernel(0, w.segment(0, r0, r1), y + r0, w.rows);
     if (w.col_block == 0) return;
     const int64_t nr = r1 - r0;
-    thread_local std::vector<float> part;
-    part.resize(size_t(n) * size_t(nr));
+    // On the stack when it fits (every one-token call of the models here), as the bf16
+    // kernel's input (matmul_avx512.cpp: a thread_local vector there halved its speed).
+    alignas(64) float part_stack[2048];
+    std::vector<float> part_heap;
+    float* part = part_stack;
+    if (size_t(n) * size_t(nr) > 2048) {
+      part_heap.resize(size_t(n) * size_t(nr));
+      part = part_heap.data();
+    }
     for (int64_t s = 1; s < w.segments(); ++s) {
-      kernel(s, w.segment(s, r0, r1), part.data(), nr);
+      kernel(s, w.segment(s, r0, r1), part, nr);
       for (int t = 0; t < n; ++t) {
         float* yt = y + int64_t(t) * w.rows + r0;
-        const float* pt = part.data() + int64_t(t) * nr;
+        const float* pt = part + int64_t(t) * nr;
         for (int64_t i = 0; i < nr; ++i) yt[i] += pt[i];
       }
     }
