@@ -59,20 +59,11 @@ EvalSet read_eval_set(const std::string& path) {
       if (c < rows[i].size()) s.questions.push_back(rows[i][c]);
     return s;
   }
-  size_t i = 0, line = 0;
-  while (i < text.size()) {
-    size_t j = text.find('\n', i);
-    if (j == std::string::npos) j = text.size();
-    ++line;
-    std::string_view l(text.data() + i, j - i);
-    i = j + 1;
-    if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    json v = json::parse(l, nullptr, false);
-    if (v.is_discarded() || !v.is_object()) fail(path, ":", line, ": not a JSON object");
+  for_each_jsonl_object(text, path, 0, [&](json&& v, size_t line) {
     const char* key = v.contains("problem") ? "problem" : v.contains("question") ? "question" : "Question";
     if (!v.contains(key)) fail(path, ":", line, ": no problem / question field");
     s.questions.push_back(json_text(v[key]));
-  }
+  });
   return s;
 }
 

@@ -34,19 +34,7 @@ std::string answer_of_solution(const std::string& sol) {
 
 std::vector<json> read_jsonl_text(const std::string& text, const std::string& path, int64_t limit) {
   std::vector<json> out;
-  size_t i = 0, line = 0;
-  while (i < text.size() && (limit <= 0 || int64_t(out.size()) < limit)) {
-    size_t j = text.find('\n', i);
-    if (j == std::string::npos) j = text.size();
-    ++line;
-    std::string_view l(text.data() + i, j - i);
-    i = j + 1;
-    if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    json v = json::parse(l, nullptr, false);
-    if (v.is_discarded()) fail(path, ":", line, ": not valid JSON");
-    if (!v.is_object()) fail(path, ":", line, ": expected a JSON object per line");
-    out.push_back(std::move(v));
-  }
+  for_each_jsonl_object(text, path, limit, [&](json&& v, size_t) { out.push_back(std::move(v)); });
   return out;
 }
 std::vector<json> read_jsonl(const std::string& path, int64_t limit) { return read_jsonl_text(read_file(path), path, limit); }

@@ -32,6 +32,25 @@ void write_file_atomic(const std::string& path, std::string_view data) {
   if (ec) fail(path, ": cannot rename into place: ", ec.message());
 }
 
+void for_each_jsonl_object(const std::string& text, const std::string& path, int64_t limit,
+                           const std::function<void(nlohmann::json&&, size_t line)>& fn) {
+  size_t i = 0, line = 0;
+  int64_t count = 0;
+  while (i < text.size() && (limit <= 0 || count < limit)) {
+    size_t j = text.find('\n', i);
+    if (j == std::string::npos) j = text.size();
+    ++line;
+    std::string_view l(text.data() + i, j - i);
+    i = j + 1;
+    if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    nlohmann::json v = nlohmann::json::parse(l, nullptr, false);
+    if (v.is_discarded()) fail(path, ":", line, ": not valid JSON");
+    if (!v.is_object()) fail(path, ":", line, ": expected a JSON object per line");
+    ++count;
+    fn(std::move(v), line);
+  }
+}
+
 std::string json_text(const nlohmann::json& v) {
   if (v.is_null()) return "";
   if (v.is_string()) return v.get<std::string>();
