@@ -7,8 +7,11 @@
 #include <sys/mman.h>
 
 #include <cstdlib>
+#include <tuple>
 #include <vector>
 
+#include "backend/cpu/q8_interleaved.h"
+#include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 #include "backend/cpu/weight_layout.h"
 #include "core/streamed_memory.h"
@@ -149,6 +152,69 @@ void BM_Attention24_InterleavedHeads(benchmark::State& st) { run_attention(st, f
 void BM_Attention24_HeadMajor(benchmark::State& st) { run_attention(st, true); }
 BENCHMARK(BM_Attention24_InterleavedHeads)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Attention24_HeadMajor)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+
+// Q8_0 feed-forward of 24 layers of Qwen2.5-0.5B (gate and up 4864 x 896, down 896 x 4864:
+// 314 MB) through the backend's one-token matmul on all cores: Q8_0 blocks as stored
+// (int16 activations, matmul_q8_i16.cpp) against the same blocks as Q8_0_IL (int8 dot
+// products, q8_interleaved.h), the down projection column-blocked as the model loads it,
+// and for Q8_0_IL also in plain rows.
+struct Q8Ffn {
+  static constexpr int L = 24;
+  static constexpr int64_t H = 896, I = 4864;
+  struct Variant {
+    std::vector<StreamedBuffer> mem;
+    std::vector<WeightMatrix> gate, up, down;
+  };
+  Variant plain, il, il_rows;
+  std::vector<float> x = std::vector<float>(I, 0.01f), y = std::vector<float>(2 * I);
+  std::unique_ptr<Backend> be[3] = {nullptr, make_cpu_backend(1), make_cpu_backend(2)};
+  Q8Ffn() {
+    std::vector<float> row(static_cast<size_t>(I));
+    auto make = [&](int64_t rows, int64_t cols, int64_t col_block, bool interleave, Variant& v) {
+      const WeightMatrix shape{DType::Q8_0, nullptr, rows, cols};
+      std::vector<cpu::BlockQ8_0> q(size_t(rows * cols / 32));
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) row[size_t(c)] = float((r * 7 + c * 13) % 61) - 30.0f;
+        cpu::quantize_row_q8_0(row.data(), cols, q.data() + r * cols / 32);
+      }
+      v.mem.push_back(make_streamed_buffer(shape.bytes()));
+      WeightMatrix m = cpu::copy_col_blocked(WeightMatrix{DType::Q8_0, q.data(), rows, cols}, col_block, v.mem.back().get());
+      return interleave ? cpu::interleave_q8_0_in_place(m) : m;
+    };
+    for (int l = 0; l < L; ++l) {
+      for (auto [v, il_, block] : {std::tuple{&plain, false, cpu::kDecodeColBlock}, std::tuple{&il, true, cpu::kDecodeColBlock},
+                                   std::tuple{&il_rows, true, int64_t(0)}}) {
+        v->gate.push_back(make(I, H, 0, il_, *v));
+        v->up.push_back(make(I, H, 0, il_, *v));
+        v->down.push_back(make(H, I, block, il_, *v));
+      }
+    }
+  }
+  double bytes() const { return double(L) * 3 * double(H * I / 32 * 34); }
+};
+Q8Ffn& q8_ffn() {
+  static Q8Ffn f;
+  return f;
+}
+void run_q8_ffn(benchmark::State& st, Q8Ffn::Variant Q8Ffn::*which) {
+  if (!cpu::q8_il_path()) return st.SkipWithError("no AVX512-VNNI");
+  Q8Ffn& f = q8_ffn();
+  const Q8Ffn::Variant& v = f.*which;
+  Backend& be = *f.be[st.range(0)];
+  for (auto _ : st)
+    for (int l = 0; l < Q8Ffn::L; ++l) {
+      be.matmul_same_input(f.x.data(), 1, {{&v.gate[size_t(l)], f.y.data()}, {&v.up[size_t(l)], f.y.data() + Q8Ffn::I}});
+      be.matmul(f.x.data(), 1, v.down[size_t(l)], f.y.data());
+    }
+  st.SetBytesProcessed(int64_t(st.iterations() * f.bytes()));
+}
+void BM_Q8Ffn24_Q8_0(benchmark::State& st) { run_q8_ffn(st, &Q8Ffn::plain); }
+void BM_Q8Ffn24_Q8_0_IL(benchmark::State& st) { run_q8_ffn(st, &Q8Ffn::il); }
+void BM_Q8Ffn24_Q8_0_IL_PlainRows(benchmark::State& st) { run_q8_ffn(st, &Q8Ffn::il_rows); }
+// threads: 1, 2
+BENCHMARK(BM_Q8Ffn24_Q8_0)->Arg(1)->Arg(2)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Q8Ffn24_Q8_0_IL)->Arg(1)->Arg(2)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Q8Ffn24_Q8_0_IL_PlainRows)->Arg(1)->Arg(2)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 
 BENCHMARK(BM_Gemv_Bf16Dot)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Gemv_Bf16Unpack)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);

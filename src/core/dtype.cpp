@@ -17,6 +17,7 @@ const char* dtype_name(DType t) {
     case DType::Q4_K: return "Q4_K";
     case DType::Q5_K: return "Q5_K";
     case DType::Q6_K: return "Q6_K";
+    case DType::Q8_0_IL: return "Q8_0_IL";
   }
   return "?";
 }
@@ -29,6 +30,7 @@ size_t dtype_size(DType t) {
     case DType::I64: return 8;
     case DType::I32: return 4;
     case DType::Q8_0: return 34;  // f16 scale + 32 int8
+    case DType::Q8_0_IL: return 34;  // the same bytes, reordered
     case DType::Q4_0: return 18;  // f16 d + 16 bytes of nibbles
     case DType::Q4_1: return 20;  // f16 d, f16 m + 16 bytes of nibbles
     case DType::Q5_0: return 22;  // f16 d + 4 bytes of high bits + 16 bytes of nibbles
@@ -43,6 +45,7 @@ size_t dtype_size(DType t) {
 size_t dtype_block(DType t) {
   switch (t) {
     case DType::Q8_0:
+    case DType::Q8_0_IL:
     case DType::Q4_0:
     case DType::Q4_1:
     case DType::Q5_0:

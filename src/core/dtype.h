@@ -10,10 +10,13 @@
 namespace s1 {
 
 // Q4_0 .. Q6_K: llama.cpp's block formats (GGUF), read in place by the kernels
-// (backend/cpu/quant_blocks.h has their layouts).
-enum class DType : uint8_t { F32, F16, BF16, I64, I32, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K };
+// (backend/cpu/quant_blocks.h has their layouts). Q8_0_IL: Q8_0's bytes reordered in
+// memory for the CPU's int8 dot products (backend/cpu/q8_interleaved.h); never in a file.
+enum class DType : uint8_t { F32, F16, BF16, I64, I32, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q8_0_IL };
 
 const char* dtype_name(DType t);
+// The format a weight in memory is stored as in files (Q8_0_IL is Q8_0 reordered).
+inline DType file_dtype(DType t) { return t == DType::Q8_0_IL ? DType::Q8_0 : t; }
 size_t dtype_size(DType t);  // bytes per element (block formats: per block; see dtype_block)
 size_t dtype_block(DType t);  // elements per block (1 for plain types)
 

@@ -203,6 +203,7 @@ uint32_t ggml_from_dtype(DType t) {
     case DType::I32: return 26;
     case DType::I64: return 27;
     case DType::BF16: return 30;
+    case DType::Q8_0_IL: break;  // an in-memory layout; written back as Q8_0 (gguf_export.cpp)
   }
   fail("dtype ", dtype_name(t), " has no GGUF type");
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
 #include "backend/cpu/weight_layout.h"
@@ -35,10 +36,19 @@ std::vector<uint8_t> encode_rows(const WeightMatrix& w, DType t, int threads) {
     for (int64_t r = 0; r < w.rows; ++r) cpu::copy_plain_row(w, r, out.data() + size_t(r) * row_bytes);
     return out;
   }
+  if (w.dtype == DType::Q8_0_IL && t == DType::Q8_0) {  // the same blocks, back in their order
+    for (int64_t r = 0; r < w.rows; ++r)
+      cpu::q8_il_row_to_q8_0(w, r, reinterpret_cast<cpu::BlockQ8_0*>(out.data() + size_t(r) * row_bytes));
+    return out;
+  }
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t r = 0; r < w.rows; ++r) {
     std::vector<float> v(size_t(w.cols));
-    if (cpu::is_block_dtype(w.dtype)) {
+    if (w.dtype == DType::Q8_0_IL) {
+      std::vector<cpu::BlockQ8_0> row(size_t(w.cols / 32));
+      cpu::q8_il_row_to_q8_0(w, r, row.data());
+      cpu::dequantize_row(DType::Q8_0, row.data(), w.cols, v.data());
+    } else if (cpu::is_block_dtype(w.dtype)) {
       std::vector<uint8_t> row(src_row);
       cpu::copy_plain_row(w, r, row.data());
       cpu::dequantize_row(w.dtype, row.data(), w.cols, v.data());

@@ -61,6 +61,10 @@ struct LoadOptions {
   // Columns per segment of the column-blocked layout given to long rows in the streamed
   // copy (backend/cpu/weight_layout.h); -1: the default, 0: plain rows everywhere.
   int64_t col_block = -1;
+  // Q8_0 matrices of the streamed copy reordered for the CPU's int8 dot products
+  // (DType::Q8_0_IL, backend/cpu/q8_interleaved.h) where it has AVX512-VNNI; the same
+  // values. false (or S1_Q8_IL=0) keeps Q8_0 and its int16 kernel.
+  bool q8_interleave = true;
 };
 
 class Model {
@@ -93,7 +97,7 @@ class Model {
  private:
   void forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits, bool all_logits);
   void ensure_scratch(int n);
-  void copy_to_streamed_memory(int64_t col_block);
+  void copy_to_streamed_memory(int64_t col_block, bool q8_interleave);
   AttentionShape attention_shape(const KVCache& kv) const;
   // Copies n rows of new keys / values (kv_dim apart, as the projections write them) into
   // the cache at positions pos0..pos0+n-1 of layer l.

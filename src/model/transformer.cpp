@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 
+#include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/weight_layout.h"
 #include "core/error.h"
@@ -119,14 +120,15 @@ Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr
   } else if (opts.quantize != DType::F32) {
     fail("quantize at load supports q8_0 only, not ", dtype_name(opts.quantize));
   }
-  if (opts.streamed_copy && streamed_copies_enabled()) copy_to_streamed_memory(opts.col_block);
+  if (opts.streamed_copy && streamed_copies_enabled()) copy_to_streamed_memory(opts.col_block, opts.q8_interleave);
   inv_freq_ = rope_inv_freq(cfg_.rope, cfg_.head_dim);
 }
 
-void Model::copy_to_streamed_memory(int64_t col_block) {
+void Model::copy_to_streamed_memory(int64_t col_block, bool q8_interleave) {
   // The matrices every token reads whole; the embedding table is read a row per token
   // and stays mapped (unless it is also the output head). Long rows are stored
-  // column-blocked (WeightMatrix::col_block) for the one-token matmuls.
+  // column-blocked (WeightMatrix::col_block) for the one-token matmuls, and Q8_0 blocks
+  // reordered for int8 dot products (Q8_0_IL) where the CPU has them.
   std::vector<WeightMatrix*> mats = {&w_.lm_head};
   for (auto& L : w_.layers)
     for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) mats.push_back(m);
@@ -143,6 +145,7 @@ void Model::copy_to_streamed_memory(int64_t col_block) {
   const bool tied = w_.embed.data == w_.lm_head.data;
   for (WeightMatrix* m : mats) {
     *m = cpu::copy_col_blocked(*m, cpu::decode_col_block(*m, col_block), buf.get() + off);
+    if (q8_interleave && cpu::q8_il_path() && cpu::can_interleave_q8_0(*m)) *m = cpu::interleave_q8_0_in_place(*m);
     off += (m->bytes() + 63) / 64 * 64;
   }
   if (tied) w_.embed = w_.lm_head;

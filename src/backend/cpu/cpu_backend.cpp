@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 #include "core/error.h"
@@ -25,7 +26,8 @@ class CpuBackend final : public Backend {
       : threads_(threads > 0 ? threads : omp_get_num_procs()),
         matmul_rows_(cpu::matmul_rows_for(cpu::best_isa())),
         use_avx512_(cpu::best_isa() == cpu::Isa::Avx512),
-        q8_int_(cpu::q8_int_path()) {}
+        q8_int_(cpu::q8_int_path()),
+        q8_il_(cpu::q8_il_path()) {}
 
   const char* name() const override { return "cpu"; }
   int threads() const override { return threads_; }
@@ -62,7 +64,8 @@ class CpuBackend final : public Backend {
   }
 
   // Up to 8 matmuls of one input. Q8_0 weights on the integer path take the activations
-  // quantised to int16 blocks, once per call (O(n x cols), tiny next to the weights).
+  // quantised to int16 blocks, once per call (O(n x cols), tiny next to the weights);
+  // Q8_0_IL weights the same split into bytes (q8_interleaved.h).
   // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
   // Dynamic scheduling: a thread that lost its core to another process for a while does
   // not hold up the others (static shares made decode stall on a busy machine).
@@ -70,16 +73,18 @@ class CpuBackend final : public Backend {
     const MatmulJob* js = jobs.begin();
     const int nj = static_cast<int>(jobs.size());
     int64_t rows_all = 0;
-    bool q8 = false;
+    bool q8 = false, il = false;
     for (const auto& j : jobs) {
       rows_all += j.w->rows;
       q8 = q8 || (j.w->dtype == DType::Q8_0 && q8_int_);
+      il = il || (j.w->dtype == DType::Q8_0_IL && q8_il_);
     }
     const int64_t cols = js[0].w->cols, nb = cols / 32;
     if (q8) {
       xq_.resize(size_t(n) * size_t(nb));
       for (int t = 0; t < n; ++t) cpu::quantize_row_i16_avx512(x + int64_t(t) * cols, cols, xq_.data() + t * nb);
     }
+    if (il) cpu::prepare_q8_il_input_avx512(x, n, cols, xil_);
     const int64_t block = n == 1 ? decode_block(rows_all) : 16;
     int64_t starts[8], total = 0;
     for (int i = 0; i < nj; ++i) {
@@ -96,6 +101,10 @@ class CpuBackend final : public Backend {
       if (w.dtype == DType::Q8_0 && q8_int_)
         for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
           cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, nb, n, seg, 0, seg.rows, ys, ystride);
+        });
+      else if (w.dtype == DType::Q8_0_IL && q8_il_)
+        for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
+          cpu::matmul_rows_q8_il(xil_, w.segment_col0(s), n, seg, 0, seg.rows, ys, ystride);
         });
       else
         rows_any_layout(x, n, w, r0, r1, js[i].y);
@@ -219,8 +228,9 @@ class CpuBackend final : public Backend {
   int threads_;
   cpu::MatmulRowsFn matmul_rows_;
   bool use_avx512_;
-  bool q8_int_;
+  bool q8_int_, q8_il_;
   std::vector<cpu::BlockI16> xq_;  // quantised activations of the current Q8_0 matmul
+  cpu::Q8ILInput xil_;             // ... and of the current Q8_0_IL matmul
 };
 
 }  // namespace

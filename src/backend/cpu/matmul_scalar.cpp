@@ -1,4 +1,5 @@
 // The plain reference matmul: every SIMD path is tested against it.
+#include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
@@ -8,7 +9,9 @@ namespace s1::cpu {
 float weight_at(const WeightMatrix& w, int64_t r, int64_t c) {
   if (w.col_block > 0) {
     const int64_t s = c / w.col_block;
-    return weight_at(w.segment(s, r, r + 1), 0, c - w.segment_col0(s));
+    // Q8_0_IL rows come in quads: its segments must start on one
+    const int64_t r0 = w.dtype == DType::Q8_0_IL ? r / kQ8QuadRows * kQ8QuadRows : r;
+    return weight_at(w.segment(s, r0, r0 + 1), r - r0, c - w.segment_col0(s));
   }
   const size_t i = size_t(r) * size_t(w.cols) + size_t(c);
   switch (w.dtype) {
@@ -19,6 +22,7 @@ float weight_at(const WeightMatrix& w, int64_t r, int64_t c) {
       const auto* blk = static_cast<const BlockQ8_0*>(w.data) + i / 32;
       return f16_to_f32(blk->d) * float(blk->q[i % 32]);
     }
+    case DType::Q8_0_IL: return q8_il_element(w, r, c);  // q8_interleaved.h
     case DType::Q4_0:
     case DType::Q4_1:
     case DType::Q5_0:

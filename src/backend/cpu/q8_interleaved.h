@@ -1,0 +1,91 @@
+// Q8_0_IL: Q8_0 weights with their bytes reordered for vpdpbusd (AVX512-VNNI), made at
+// load from Q8_0 (the same values, the same number of bytes) and read by one-token and
+// prefill matmuls alike (matmul_q8_il_avx512.cpp).
+//
+// Why: a Q8_0 block has its own scale, so the plain layout costs a widening, a multiply,
+// a conversion and a scaled add for every 32 weights. That kept Q8_0 decode compute-bound
+// at ~24 GB/s per core, below the ~31 GB/s one core reads. Here a 64-byte load holds four
+// weights of each of 16 blocks, so eight vpdpbusd leave every 32-bit lane with one
+// block's whole integer dot product, and one conversion and one multiply by 16 scales
+// serve 16 blocks. The kernel works on four rows at once, so they share each load of the
+// activations; the four rows are stored interleaved in the order the kernel reads them,
+// one sequential stream (as four separate rows, or even as four rows one after another
+// group by group, the hardware prefetchers lost the thread: ~11 GB/s from DRAM on one
+// core, against ~24 for the plain layout's one stream). Measured on one core, Q8_0 decode
+// of the 0.5B shape: 44 -> 54 tok/s, the matmuls at ~32 GB/s; prefill 2x (s1 bench,
+// bench_decode_ab's Q8Ffn24).
+//
+// Layout: rows in quads (rows % 4 == 0). A row (of one column segment,
+// WeightMatrix::col_block) is cut into groups of 16 blocks (512 columns); the last group
+// of a row may have fewer, n. A quad stores group 0 of its four rows, then group 1, and
+// so on. A quad's group is
+//   the n f16 scales of row 0, of row 1, of row 2, of row 3; then
+//   for k = 0..7, for row j = 0..3, for block i = 0..n-1: q[4k..4k+3] of block i + 128
+// (unsigned bytes: vpdpbusd multiplies unsigned by signed), so the kernel reads it from
+// start to end. Column segments must start on a group boundary (col_block a multiple of
+// 512, or 0), so a segment's rows are the same groups as the whole row's, and a
+// matrix's row ranges must start on a quad.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <new>
+
+#include "backend/backend.h"
+#include "backend/cpu/quant.h"
+
+namespace s1::cpu {
+
+constexpr int64_t kQ8GroupBlocks = 16;
+constexpr int64_t kQ8GroupCols = 32 * kQ8GroupBlocks;
+
+constexpr int64_t kQ8QuadRows = 4;
+
+// Whether a Q8_0 matrix can take the layout (whole quads of rows, column segments that
+// start on groups).
+bool can_interleave_q8_0(const WeightMatrix& w);
+// Reorders a Q8_0 matrix (either column layout) in place into Q8_0_IL and returns it.
+WeightMatrix interleave_q8_0_in_place(const WeightMatrix& w);
+// One quad of rows of nb blocks each: plain Q8_0 rows (4 x nb blocks) -> interleaved.
+void interleave_q8_0_quad(const BlockQ8_0* src, int64_t nb, uint8_t* dst);
+// Row r of a Q8_0_IL matrix (either column layout) as plain Q8_0 blocks (cols / 32).
+void q8_il_row_to_q8_0(const WeightMatrix& w, int64_t r, BlockQ8_0* dst);
+// Element (r, c) of a plain (col_block 0) Q8_0_IL matrix: the scalar reference.
+float q8_il_element(const WeightMatrix& w, int64_t r, int64_t c);
+
+// Activations for the Q8_0_IL kernel, n tokens of `cols` values. Each 32 values v are
+// rounded to int16 q = v / d, d = max|v| / 32639, and split q = 256 hi + lo with hi, lo
+// signed bytes (32639 keeps hi within -127..127); hi and lo are stored in the weights'
+// group order. With the weights stored as w + 128, a block's dot product is
+//   d_w d (256 sum (w+128) hi + sum (w+128) lo) - 128 d_w d sum q
+// and cx = -128 d sum q is kept per block for the second term.
+struct Q8ILInput {
+  int n = 0;
+  int64_t cols = 0;
+  int8_t* hi = nullptr;  // n * cols, token t at hi + t * cols
+  int8_t* lo = nullptr;
+  float* d = nullptr;  // n * cols / 32
+  float* cx = nullptr;
+
+  void resize(int tokens, int64_t ncols);
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { ::operator delete[](p, std::align_val_t(64)); }
+  };
+  std::unique_ptr<uint8_t, Free> mem_;
+  size_t capacity_ = 0;
+};
+
+// Scalar reference of the kernel's input (the kernel's own is prepare_q8_il_input_avx512).
+void prepare_q8_il_input_scalar(const float* x, int n, int64_t cols, Q8ILInput& in);
+
+bool q8_il_path();  // AVX512-VNNI present and not disabled by S1_Q8_IL=0 (or S1_Q8_FLOAT)
+
+// Compiled with AVX512-VNNI (only called where q8_il_path()):
+void prepare_q8_il_input_avx512(const float* x, int n, int64_t cols, Q8ILInput& in);
+// y[t * ystride + r] for t < n, r0 <= r < r1 (both multiples of 4): rows of `w` (one
+// column segment, col_block 0, Q8_0_IL) times the input's columns col0 .. col0 + w.cols.
+void matmul_rows_q8_il(const Q8ILInput& in, int64_t col0, int n, const WeightMatrix& w, int64_t r0, int64_t r1,
+                       float* y, int64_t ystride);
+
+}  // namespace s1::cpu
