@@ -114,9 +114,11 @@ BENCHMARK(BM_Down24_PlainRows)->UseRealTime()->Repetitions(5)->ReportAggregatesO
 BENCHMARK(BM_Down24_ColumnBlocked)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 
 // Decode attention over 24 layers' KV cache at position 4096 (Qwen2.5-0.5B: 14 query
-// heads, 2 kv heads of 64; 100 MB of f32 keys and values), in the two cache layouts the
+// heads, 2 kv heads of 64; 100 MB of f32 keys and values), in the cache layouts the
 // backend reads: positions interleaving the kv heads ([pos][head][dim], what the cache
-// was) and head-major ([head][pos][dim], what it is: one contiguous run per kv head).
+// was) and head-major ([head][pos][dim]: one contiguous run per kv head), and head-major
+// with the keys in blocks of 16 positions (what it is: AttentionShape::key_blocks, attended
+// chunk by chunk with an online softmax).
 struct Caches {
   static constexpr int L = 24, H = 14, KVH = 2, D = 64;
   static constexpr int64_t Len = 4096;
@@ -137,11 +139,11 @@ Caches& caches() {
   static Caches c;
   return c;
 }
-void run_attention(benchmark::State& st, bool head_major) {
+void run_attention(benchmark::State& st, bool head_major, bool key_blocks = false) {
   Caches& c = caches();
   const AttentionShape shape{Caches::H, Caches::KVH, Caches::D, Caches::H * Caches::D,
                              head_major ? Caches::D : Caches::KVH * Caches::D,
-                             head_major ? Caches::Len * Caches::D : Caches::D};
+                             head_major ? Caches::Len * Caches::D : Caches::D, key_blocks};
   for (auto _ : st)
     for (int l = 0; l < Caches::L; ++l)
       c.be->attention(c.q.data(), 1, reinterpret_cast<const float*>(c.k[size_t(l)].get()),
@@ -150,6 +152,8 @@ void run_attention(benchmark::State& st, bool head_major) {
 }
 void BM_Attention24_InterleavedHeads(benchmark::State& st) { run_attention(st, false); }
 void BM_Attention24_HeadMajor(benchmark::State& st) { run_attention(st, true); }
+void BM_Attention24_HeadMajorKeyBlocks(benchmark::State& st) { run_attention(st, true, true); }
+BENCHMARK(BM_Attention24_HeadMajorKeyBlocks)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Attention24_InterleavedHeads)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Attention24_HeadMajor)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 

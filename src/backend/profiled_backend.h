@@ -66,6 +66,9 @@ class ProfiledBackend final : public Backend {
   }
   void add(float* x, const float* y, size_t n) override { timed("add", 0, [&] { inner_->add(x, y, n); }); }
   void copy(float* dst, const float* src, size_t n) override { timed("copy", 0, [&] { inner_->copy(dst, src, n); }); }
+  void copy_strided(float* dst, int64_t dst_stride, const float* src, size_t n) override {
+    timed("copy", 0, [&] { inner_->copy_strided(dst, dst_stride, src, n); });
+  }
   void to_host(float* dst, const float* src, size_t n) override {
     timed("to host", 0, [&] { inner_->to_host(dst, src, n); });
   }

@@ -38,12 +38,17 @@ class KVCache {
  private:
   friend class Model;
   void reserve(int64_t n);
-  // Rows of positions pos.. of kv head h in layer l's keys / values.
-  float* k_at(int64_t l, int64_t h, int64_t pos) { return k_[size_t(l)] + (h * cap_ + pos) * head_dim_; }
+  // Position pos of kv head h in layer l: its value row, and its key's dimension 0 (the
+  // key's dimensions are 16 floats apart: AttentionShape::key_blocks).
+  float* k_at(int64_t l, int64_t h, int64_t pos) {
+    return k_[size_t(l)] + h * cap_ * head_dim_ + key_block_index(pos, head_dim_);
+  }
   float* v_at(int64_t l, int64_t h, int64_t pos) { return v_[size_t(l)] + (h * cap_ + pos) * head_dim_; }
-  // Head-major: each layer's keys (and values) are [kv head][position][head_dim], so the
-  // thread attending with one kv head reads one contiguous run of memory. (Positions
-  // interleaved across heads halved decode attention's read rate, backend/README.md.)
+  // Head-major: each layer's keys (and values) are [kv head][position...], so the thread
+  // attending with one kv head reads one contiguous run of memory (positions interleaved
+  // across heads halved decode attention's read rate, backend/README.md). Values are
+  // [position][head_dim]; keys are blocks of 16 positions, dimension-major inside a block
+  // (AttentionShape::key_blocks). cap_ is a multiple of 16.
   Backend& be_;
   int64_t layers_, kv_heads_, head_dim_, kv_dim_, max_ctx_, cap_ = 0, pos_ = 0;
   std::vector<float*> k_, v_;

@@ -68,27 +68,30 @@ void KVCache::truncate(int64_t n) {
 void KVCache::fill_zeros_for_benchmark(int64_t n) {
   if (n > max_ctx_) fail("benchmark position ", n, " exceeds the context size ", max_ctx_);
   reserve(n);
+  // Whole key blocks from the one holding pos_ (blocks are contiguous in both layouts).
   std::vector<float> zeros(size_t(head_dim_) * 1024, 0.0f);
+  const int64_t from = pos_ / 16 * 16, to = (n + 15) / 16 * 16;
   for (int64_t l = 0; l < layers_; ++l)
     for (int64_t h = 0; h < kv_heads_; ++h)
-      for (int64_t p = pos_; p < n; p += 1024) {
-        const size_t cnt = size_t(std::min<int64_t>(1024, n - p)) * head_dim_;
-        be_.copy(k_at(l, h, p), zeros.data(), cnt);
-        be_.copy(v_at(l, h, p), zeros.data(), cnt);
+      for (int64_t p = from; p < to; p += 1024) {
+        const size_t cnt = size_t(std::min<int64_t>(1024, to - p)) * head_dim_;
+        be_.copy(k_[size_t(l)] + (h * cap_ + p) * head_dim_, zeros.data(), cnt);
+        be_.copy(v_[size_t(l)] + (h * cap_ + p) * head_dim_, zeros.data(), cnt);
       }
   pos_ = n;
 }
 
 void KVCache::reserve(int64_t n) {
   if (n <= cap_) return;
-  // Grow geometrically (amortised copies) but never past max_ctx.
-  int64_t cap = std::min(max_ctx_, std::max<int64_t>({n, 2 * cap_, 256}));
+  // Grow geometrically (amortised copies) but never past max_ctx (rounded up to whole
+  // 16-position key blocks).
+  int64_t cap = (std::min(max_ctx_, std::max<int64_t>({n, 2 * cap_, 256})) + 15) / 16 * 16;
   for (int64_t l = 0; l < layers_; ++l) {
     for (auto* vec : {&k_, &v_}) {
       float* fresh = be_.alloc(size_t(cap) * kv_dim_);
       if ((*vec)[l]) {
-        for (int64_t h = 0; h < kv_heads_; ++h)
-          be_.copy(fresh + h * cap * head_dim_, (*vec)[l] + h * cap_ * head_dim_, size_t(pos_) * head_dim_);
+        for (int64_t h = 0; h < kv_heads_; ++h)  // whole key blocks: the same count serves the values
+          be_.copy(fresh + h * cap * head_dim_, (*vec)[l] + h * cap_ * head_dim_, size_t((pos_ + 15) / 16 * 16) * head_dim_);
         be_.free((*vec)[l]);
       }
       (*vec)[l] = fresh;
@@ -256,14 +259,14 @@ void Model::forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t
 
 AttentionShape Model::attention_shape(const KVCache& kv) const {
   const ModelConfig& c = cfg_;
-  return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), c.q_dim(), c.head_dim, kv.cap_ * c.head_dim};
+  return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), c.q_dim(), c.head_dim, kv.cap_ * c.head_dim, true};
 }
 
 void Model::store_kv(KVCache& kv, int64_t l, const float* k_rows, const float* v_rows, int n, int64_t pos0) {
   const int64_t KV = cfg_.kv_dim(), D = cfg_.head_dim;
   for (int t = 0; t < n; ++t)
     for (int64_t h = 0; h < cfg_.kv_heads; ++h) {
-      be_->copy(kv.k_at(l, h, pos0 + t), k_rows + t * KV + h * D, size_t(D));
+      be_->copy_strided(kv.k_at(l, h, pos0 + t), 16, k_rows + t * KV + h * D, size_t(D));
       be_->copy(kv.v_at(l, h, pos0 + t), v_rows + t * KV + h * D, size_t(D));
     }
 }

@@ -155,18 +155,36 @@ TEST(Attention, Avx512MatchesScalar) {
   std::mt19937 rng(5);
   std::normal_distribution<float> nd;
   for (int head_dim : {16, 64, 128}) {
-    for (int group : {1, 2, 5, 7}) {
-      for (int64_t len : {1, 15, 16, 17, 100, 531, 1100}) {  // 531, 1100: several 512-position chunks
+    for (int group : {1, 2, 5, 7, 12}) {  // 12: two passes of the 8-head key-block loop
+      for (int64_t len : {1, 15, 16, 17, 100, 531, 1100}) {  // 531, 1100: several 256-position chunks
         const int64_t kv_stride = 3 * head_dim;  // this kv head sits inside a wider cache row
         std::vector<float> q(group * head_dim), k(len * kv_stride), v(len * kv_stride);
         for (auto* vec : {&q, &k, &v})
           for (auto& x : *vec) x = 2.0f * nd(rng);
         std::vector<float> want(group * head_dim), got(group * head_dim), s1(group * len), s2(group * len);
         const float scale = 1.0f / std::sqrt(float(head_dim));
-        cpu::attention_group_scalar(q.data(), group, k.data(), v.data(), kv_stride, len, head_dim, scale, s1.data(), want.data());
-        cpu::attention_group_avx512(q.data(), head_dim, group, k.data(), v.data(), kv_stride, len, head_dim, scale, s2.data(), got.data());
+        cpu::attention_group_scalar(q.data(), group, k.data(), v.data(), kv_stride, false, len, head_dim, scale, s1.data(),
+                                    want.data());
+        cpu::attention_group_avx512(q.data(), head_dim, group, k.data(), v.data(), kv_stride, false, len, head_dim, scale,
+                                    s2.data(), got.data());
         for (size_t i = 0; i < want.size(); ++i)
           ASSERT_NEAR(got[i], want[i], 2e-5f * (1 + std::fabs(want[i]))) << "head_dim " << head_dim << " group " << group << " len " << len;
+        // the same keys in the key-block layout (whole blocks of 16 positions; the unused
+        // tail of the last one holds NaN, which must not reach the output)
+        const int64_t blocks = (len + 15) / 16;
+        std::vector<float> kb(size_t(blocks * 16 * head_dim), NAN);
+        for (int64_t j = 0; j < len; ++j)
+          for (int d = 0; d < head_dim; ++d) kb[size_t(key_block_index(j, head_dim) + d * 16)] = k[size_t(j * kv_stride + d)];
+        std::vector<float> ref(want.size()), blk(want.size());
+        cpu::attention_group_scalar(q.data(), group, kb.data(), v.data(), kv_stride, true, len, head_dim, scale, s1.data(),
+                                    ref.data());
+        cpu::attention_group_avx512(q.data(), head_dim, group, kb.data(), v.data(), kv_stride, true, len, head_dim, scale,
+                                    s2.data(), blk.data());
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_NEAR(ref[i], want[i], 2e-5f * (1 + std::fabs(want[i]))) << "scalar key blocks, len " << len;
+          ASSERT_NEAR(blk[i], want[i], 2e-5f * (1 + std::fabs(want[i])))
+              << "key blocks: head_dim " << head_dim << " group " << group << " len " << len;
+        }
       }
     }
   }

@@ -9,14 +9,15 @@ namespace s1::cpu {
 
 // The reference attention (also the path for head sizes the SIMD kernel does not take).
 void attention_group_scalar(const float* q, int group, const float* k, const float* v, int64_t kv_stride,
-                                   int64_t len, int head_dim, float scale, float* score, float* out) {
+                            bool key_blocks, int64_t len, int head_dim, float scale, float* score, float* out) {
   for (int h = 0; h < group; ++h) {
     const float* qv = q + int64_t(h) * head_dim;
     float mx = -INFINITY;
     for (int64_t j = 0; j < len; ++j) {
-      const float* kv = k + j * kv_stride;
+      const float* kv = key_blocks ? k + key_block_index(j, head_dim) : k + j * kv_stride;
+      const int64_t step = key_blocks ? 16 : 1;  // between dimensions
       float d = 0;
-      for (int i = 0; i < head_dim; ++i) d += qv[i] * kv[i];
+      for (int i = 0; i < head_dim; ++i) d += qv[i] * kv[i * step];
       score[j] = d * scale;
       mx = std::max(mx, score[j]);
     }

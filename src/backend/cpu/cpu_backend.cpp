@@ -204,10 +204,11 @@ class CpuBackend final : public Backend {
         const float* kb = k_cache + int64_t(kvh) * s.kv_head_stride;
         const float* vb = v_cache + int64_t(kvh) * s.kv_head_stride;
         if (simd)
-          cpu::attention_group_avx512(qg, s.head_dim, group, kb, vb, s.kv_stride, len, s.head_dim, scale,
-                                      score.data(), og);
+          cpu::attention_group_avx512(qg, s.head_dim, group, kb, vb, s.kv_stride, s.key_blocks, len, s.head_dim,
+                                      scale, score.data(), og);
         else
-          cpu::attention_group_scalar(qg, group, kb, vb, s.kv_stride, len, s.head_dim, scale, score.data(), og);
+          cpu::attention_group_scalar(qg, group, kb, vb, s.kv_stride, s.key_blocks, len, s.head_dim, scale,
+                                      score.data(), og);
       }
     }
   }
@@ -222,6 +223,9 @@ class CpuBackend final : public Backend {
   }
 
   void copy(float* dst, const float* src, size_t n) override { std::memmove(dst, src, n * sizeof(float)); }
+  void copy_strided(float* dst, int64_t dst_stride, const float* src, size_t n) override {
+    for (size_t i = 0; i < n; ++i) dst[int64_t(i) * dst_stride] = src[i];
+  }
   void to_host(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
 
  private:

@@ -24,11 +24,13 @@ void matmul_rows_avx512(const float* x, int n, int64_t xstride, const WeightMatr
 
 // Attention of `group` query heads sharing one kv head over cache rows 0..len-1
 // (see attention_avx512.cpp). Requires head_dim % 16 == 0, head_dim <= 256, group <= 256.
+// key_blocks: keys in AttentionShape::key_blocks layout (values still kv_stride apart).
 void attention_group_avx512(const float* q, int64_t q_head_stride, int group, const float* k, const float* v,
-                            int64_t kv_stride, int64_t len, int head_dim, float scale, float* scratch, float* out);
+                            int64_t kv_stride, bool key_blocks, int64_t len, int head_dim, float scale, float* scratch,
+                            float* out);
 // Scalar reference of the same (query / output heads head_dim apart).
 void attention_group_scalar(const float* q, int group, const float* k, const float* v, int64_t kv_stride,
-                            int64_t len, int head_dim, float scale, float* score, float* out);
+                            bool key_blocks, int64_t len, int head_dim, float scale, float* score, float* out);
 
 // One token, bf16 weights, x rounded to bf16 (AVX512-BF16 vdpbf16ps): only where
 // __builtin_cpu_supports("avx512bf16"). Measured in bench_decode_ab, not dispatched.
