@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "backend/cpu/q8_interleaved.h"
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "formats/safetensors.h"
@@ -293,6 +294,33 @@ TEST(GgufModel, LlamaQkRowsArePermutedOnDiskAndRestoredAtLoad) {
                         src->weights().layers[0].wk.bytes()),
             0);
   fs::remove(path);
+}
+
+// A Q8_0 file, loaded (its matrices reordered in memory as Q8_0_IL where the CPU has
+// VNNI) and written again as Q8_0: every tensor byte for byte the same.
+TEST(GgufModel, Q8_0ReExportIsByteExact) {
+  auto src = Model::load(kModels + "qwen2-untied-mqa/f32", make_cpu_backend(1));
+  const std::string tag = std::to_string(::getpid());
+  const std::string p1 = (fs::temp_directory_path() / ("s1-q8a-" + tag + ".gguf")).string();
+  const std::string p2 = (fs::temp_directory_path() / ("s1-q8b-" + tag + ".gguf")).string();
+  GgufExportOptions o;
+  o.matrix_type = DType::Q8_0;
+  write_gguf_model(*src, p1, o);
+  auto loaded = Model::load(p1, make_cpu_backend(1));
+  EXPECT_EQ(loaded->weights().layers[0].w_down.dtype, cpu::q8_il_path() ? DType::Q8_0_IL : DType::Q8_0);
+  write_gguf_model(*loaded, p2, o);
+  {
+    GgufFile a(p1), b(p2);
+    ASSERT_EQ(a.tensors().size(), b.tensors().size());
+    for (const auto& t : a.tensors()) {
+      const TensorInfo* u = b.find_tensor(t.name);
+      ASSERT_NE(u, nullptr) << t.name;
+      ASSERT_EQ(t.nbytes, u->nbytes) << t.name;
+      EXPECT_EQ(std::memcmp(t.data, u->data, t.nbytes), 0) << t.name;
+    }
+  }
+  fs::remove(p1);
+  fs::remove(p2);
 }
 
 TEST(GgufModel, Errors) {
