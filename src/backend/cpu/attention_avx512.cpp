@@ -45,6 +45,35 @@ int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const fl
   return j0;
 }
 
+// max of s[0..n)
+inline float row_max(const float* s, int64_t n) {
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + j));
+  float m = _mm512_reduce_max_ps(mx);
+  for (; j < n; ++j) m = std::fmax(m, s[j]);
+  return m;
+}
+
+// s[j] = exp(s[j] - m) for j < n; returns their sum.
+inline float exp_in_place(float* s, int64_t n, float m) {
+  const __m512 mv = _mm512_set1_ps(m);
+  __m512 sum = _mm512_setzero_ps();
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), mv));
+    _mm512_storeu_ps(s + j, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (j < n) {
+    const __mmask16 msk = static_cast<__mmask16>((1u << (n - j)) - 1);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(msk, s + j), mv));
+    _mm512_mask_storeu_ps(s + j, msk, e);
+    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(msk, e));
+  }
+  return _mm512_reduce_add_ps(sum);
+}
+
 // Scores from keys in the key-block layout (AttentionShape::key_blocks): per block of 16
 // positions, each head's 16 scores are one vector of FMAs over the dimensions (a key
 // dimension for 16 positions times the query's broadcast value), up to 8 heads at a
@@ -73,20 +102,25 @@ inline void key_block_scores(const float* q, int64_t q_head_stride, const float*
 // threads (bench_decode_ab Attention24): 3.40-3.46 -> 3.05-3.25 ms.
 constexpr int64_t kChunk = 256;
 
-// out[a] = out[a] * alpha[a] + sum_j p[a][j] v_j over one chunk, for G heads; prefetches
-// next_k (nk floats: the next chunk's keys) one key's worth per position.
-template <int NV, int G>
-void values_chunk_pass(const float* p, int64_t pstride, int64_t len, const float* v, int64_t kv_stride,
-                       int64_t q_head_stride, const float* alpha, float* out, const float* next_k, int64_t nk) {
+// out[a] = sum_j p[a][j] v_j for G heads (G * NV <= 28 of the 32 registers), added to
+// out[a] * alpha[a] when alpha is given (the online softmax's rescaling). While it runs it
+// prefetches NV cache lines at pf + j * pf_stride for each position j < pf_count: the
+// value rows 16 positions ahead (whole-sequence pass, into L1), or the next chunk's keys
+// (chunked pass, into L2: kIntoL2).
+template <int NV, int G, bool kIntoL2>
+void values_pass(const float* p, int64_t pstride, int64_t len, const float* v, int64_t kv_stride,
+                 int64_t q_head_stride, const float* alpha, float* out, const float* pf, int64_t pf_stride,
+                 int64_t pf_count) {
   __m512 acc[G][NV];
-  for (int a = 0; a < G; ++a) {
-    const __m512 al = _mm512_set1_ps(alpha[a]);
-    for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_mul_ps(al, _mm512_loadu_ps(out + a * q_head_stride + 16 * i));
-  }
+  for (int a = 0; a < G; ++a)
+    for (int i = 0; i < NV; ++i)
+      acc[a][i] = alpha ? _mm512_mul_ps(_mm512_set1_ps(alpha[a]), _mm512_loadu_ps(out + a * q_head_stride + 16 * i))
+                        : _mm512_setzero_ps();
   for (int64_t j = 0; j < len; ++j) {
     const float* vj = v + j * kv_stride;
-    if ((j + 1) * 16 * NV <= nk)
-      for (int i = 0; i < NV; ++i) _mm_prefetch(reinterpret_cast<const char*>(next_k + (j * NV + i) * 16), _MM_HINT_T1);
+    if (j < pf_count)
+      for (int i = 0; i < NV; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(pf + j * pf_stride + 16 * i), kIntoL2 ? _MM_HINT_T1 : _MM_HINT_T0);
     for (int a = 0; a < G; ++a) {
       const __m512 pj = _mm512_set1_ps(p[a * pstride + j]);
       for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * i), acc[a][i]);
@@ -96,23 +130,27 @@ void values_chunk_pass(const float* p, int64_t pstride, int64_t len, const float
     for (int i = 0; i < NV; ++i) _mm512_storeu_ps(out + a * q_head_stride + 16 * i, acc[a][i]);
 }
 
-template <int NV>
-void values_chunk(const float* p, int64_t pstride, int group, int64_t len, const float* v, int64_t kv_stride,
-                  int64_t q_head_stride, const float* alpha, float* out, const float* next_k, int64_t nk) {
+// values_pass over all `group` heads, as many per pass as the accumulators allow (one
+// pass for a group of 7 at head_dim 64). Every pass reads the value rows, so each
+// prefetches them; the next chunk's keys are prefetched by the first pass only.
+template <int NV, bool kIntoL2>
+void values(const float* p, int64_t pstride, int group, int64_t len, const float* v, int64_t kv_stride,
+            int64_t q_head_stride, const float* alpha, float* out, const float* pf, int64_t pf_stride, int64_t pf_count) {
   constexpr int kMax = 28 / NV < 7 ? 28 / NV : 7;
   for (int h0 = 0; h0 < group;) {
     const int g = std::min(kMax, group - h0);
     const float* ph = p + h0 * pstride;
+    const float* al = alpha ? alpha + h0 : nullptr;
     float* oh = out + h0 * q_head_stride;
-    const int64_t n = h0 == 0 ? nk : 0;  // the first pass prefetches
+    const int64_t n = h0 == 0 || !kIntoL2 ? pf_count : 0;
     switch (g) {  // unrolled per count so the accumulators stay in registers
-      case 1: values_chunk_pass<NV, 1>(ph, pstride, len, v, kv_stride, q_head_stride, alpha + h0, oh, next_k, n); break;
-      case 2: values_chunk_pass<NV, std::min(2, kMax)>(ph, pstride, len, v, kv_stride, q_head_stride, alpha + h0, oh, next_k, n); break;
-      case 3: values_chunk_pass<NV, std::min(3, kMax)>(ph, pstride, len, v, kv_stride, q_head_stride, alpha + h0, oh, next_k, n); break;
-      case 4: values_chunk_pass<NV, std::min(4, kMax)>(ph, pstride, len, v, kv_stride, q_head_stride, alpha + h0, oh, next_k, n); break;
-      case 5: values_chunk_pass<NV, std::min(5, kMax)>(ph, pstride, len, v, kv_stride, q_head_stride, alpha + h0, oh, next_k, n); break;
-      case 6: values_chunk_pass<NV, std::min(6, kMax)>(ph, pstride, len, v, kv_stride, q_head_stride, alpha + h0, oh, next_k, n); break;
-      default: values_chunk_pass<NV, kMax>(ph, pstride, len, v, kv_stride, q_head_stride, alpha + h0, oh, next_k, n); break;
+      case 1: values_pass<NV, 1, kIntoL2>(ph, pstride, len, v, kv_stride, q_head_stride, al, oh, pf, pf_stride, n); break;
+      case 2: values_pass<NV, std::min(2, kMax), kIntoL2>(ph, pstride, len, v, kv_stride, q_head_stride, al, oh, pf, pf_stride, n); break;
+      case 3: values_pass<NV, std::min(3, kMax), kIntoL2>(ph, pstride, len, v, kv_stride, q_head_stride, al, oh, pf, pf_stride, n); break;
+      case 4: values_pass<NV, std::min(4, kMax), kIntoL2>(ph, pstride, len, v, kv_stride, q_head_stride, al, oh, pf, pf_stride, n); break;
+      case 5: values_pass<NV, std::min(5, kMax), kIntoL2>(ph, pstride, len, v, kv_stride, q_head_stride, al, oh, pf, pf_stride, n); break;
+      case 6: values_pass<NV, std::min(6, kMax), kIntoL2>(ph, pstride, len, v, kv_stride, q_head_stride, al, oh, pf, pf_stride, n); break;
+      default: values_pass<NV, kMax, kIntoL2>(ph, pstride, len, v, kv_stride, q_head_stride, al, oh, pf, pf_stride, n); break;
     }
     h0 += g;
   }
@@ -157,39 +195,21 @@ void attention_key_blocks(const float* q, int64_t q_head_stride, int group, cons
     }
     // 2. exponentials against the running maximum
     for (int h = 0; h < group; ++h) {
-      float* s = scratch + h * pstride;
-      __m512 mx = _mm512_set1_ps(-INFINITY);
-      int64_t j = 0;
-      for (; j + 16 <= cl; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + j));
-      float m = _mm512_reduce_max_ps(mx);
-      for (; j < cl; ++j) m = std::fmax(m, s[j]);
-      const float m_new = std::fmax(run_max[h], m);
+      float* sc = scratch + h * pstride;
+      const float m_new = std::fmax(run_max[h], row_max(sc, cl));
       alpha[h] = std::exp(run_max[h] - m_new);  // 0 for the first chunk
       run_max[h] = m_new;
-      const __m512 mv = _mm512_set1_ps(m_new);
-      __m512 sum = _mm512_setzero_ps();
-      for (j = 0; j + 16 <= cl; j += 16) {
-        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), mv));
-        _mm512_storeu_ps(s + j, e);
-        sum = _mm512_add_ps(sum, e);
-      }
-      if (j < cl) {
-        const __mmask16 msk = static_cast<__mmask16>((1u << (cl - j)) - 1);
-        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(msk, s + j), mv));
-        _mm512_mask_storeu_ps(s + j, msk, e);
-        sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(msk, e));
-      }
-      run_sum[h] = run_sum[h] * alpha[h] + _mm512_reduce_add_ps(sum);
+      run_sum[h] = run_sum[h] * alpha[h] + exp_in_place(sc, cl, m_new);
     }
     // 3. the chunk's values into the running output, the next chunk's keys on their way
     const float* next_k = k + (c0 + cl) * head_dim;
-    const int64_t nk = std::min(kChunk, len - c0 - cl) * head_dim;
+    const int64_t nkeys = std::min(kChunk, len - c0 - cl);
     switch (head_dim / 16) {
-      case 1: values_chunk<1>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, nk); break;
-      case 2: values_chunk<2>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, nk); break;
-      case 4: values_chunk<4>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, nk); break;
-      case 8: values_chunk<8>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, nk); break;
-      default: values_chunk<16>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, nk); break;
+      case 1: values<1, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
+      case 2: values<2, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
+      case 4: values<4, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
+      case 8: values<8, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
+      default: values<16, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
     }
   }
   for (int h = 0; h < group; ++h) {
@@ -198,46 +218,6 @@ void attention_key_blocks(const float* q, int64_t q_head_stride, int group, cons
       float* o = out + h * q_head_stride + i;
       _mm512_storeu_ps(o, _mm512_mul_ps(inv, _mm512_loadu_ps(o)));
     }
-  }
-}
-
-// G heads x NV vectors of accumulators (G * NV <= 28 of the 32 registers).
-template <int NV, int G>
-void weighted_values_pass(const float* p, int64_t len, const float* v, int64_t kv_stride, int64_t q_head_stride,
-                          float* out) {
-  __m512 acc[G][NV];
-  for (int a = 0; a < G; ++a)
-    for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_setzero_ps();
-  for (int64_t j = 0; j < len; ++j) {
-    const float* vj = v + j * kv_stride;
-    for (int i = 0; i < NV; ++i) _mm_prefetch(reinterpret_cast<const char*>(vj + 16 * kv_stride + 16 * i), _MM_HINT_T0);
-    for (int a = 0; a < G; ++a) {
-      const __m512 pj = _mm512_set1_ps(p[a * len + j]);
-      for (int i = 0; i < NV; ++i) acc[a][i] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * i), acc[a][i]);
-    }
-  }
-  for (int a = 0; a < G; ++a)
-    for (int i = 0; i < NV; ++i) _mm512_storeu_ps(out + a * q_head_stride + 16 * i, acc[a][i]);
-}
-
-template <int NV>
-void weighted_values(const float* p, int group, const float* v, int64_t kv_stride, int64_t len,
-                     int64_t q_head_stride, float* out) {
-  constexpr int kMax = 28 / NV;
-  for (int h0 = 0; h0 < group;) {
-    const int g = std::min(kMax, group - h0);
-    const float* ph = p + h0 * len;
-    float* oh = out + h0 * q_head_stride;
-    switch (g) {  // unrolled per count so the accumulators stay in registers
-      case 1: weighted_values_pass<NV, 1>(ph, len, v, kv_stride, q_head_stride, oh); break;
-      case 2: weighted_values_pass<NV, 2>(ph, len, v, kv_stride, q_head_stride, oh); break;
-      case 3: weighted_values_pass<NV, 3>(ph, len, v, kv_stride, q_head_stride, oh); break;
-      case 4: weighted_values_pass<NV, std::min(4, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
-      case 5: weighted_values_pass<NV, std::min(5, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
-      case 6: weighted_values_pass<NV, std::min(6, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
-      default: weighted_values_pass<NV, std::min(7, kMax)>(ph, len, v, kv_stride, q_head_stride, oh); break;
-    }
-    h0 += g;
   }
 }
 
@@ -275,26 +255,8 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
   //    by 1 / sum at the end instead (head_dim multiplies per head, not len).
   float inv_sum[256];
   for (int h = 0; h < group; ++h) {
-    float* s = scratch + h * len;
-    __m512 mx = _mm512_set1_ps(-INFINITY);
-    int64_t j = 0;
-    for (; j + 16 <= len; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + j));
-    float m = _mm512_reduce_max_ps(mx);
-    for (; j < len; ++j) m = std::fmax(m, s[j]);
-    const __m512 mv = _mm512_set1_ps(m);
-    __m512 sum = _mm512_setzero_ps();
-    for (j = 0; j + 16 <= len; j += 16) {
-      __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), mv));
-      _mm512_storeu_ps(s + j, e);
-      sum = _mm512_add_ps(sum, e);
-    }
-    if (j < len) {
-      const __mmask16 msk = static_cast<__mmask16>((1u << (len - j)) - 1);
-      __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(msk, s + j), mv));
-      _mm512_mask_storeu_ps(s + j, msk, e);
-      sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(msk, e));
-    }
-    inv_sum[h] = 1.0f / _mm512_reduce_add_ps(sum);
+    float* sc = scratch + h * len;
+    inv_sum[h] = 1.0f / exp_in_place(sc, len, row_max(sc, len));
   }
   auto normalise = [&] {
     for (int h = 0; h < group; ++h)
@@ -306,8 +268,12 @@ void attention_group_avx512(const float* q, int64_t q_head_stride, int group, co
   // 3. out_h = sum_j p[h][j] * v_j: as many heads per pass as the accumulators allow, so
   //    each value row is read once per pass (one pass for a group of 7 at head_dim 64).
   switch (nv) {
-    case 4: weighted_values<4>(scratch, group, v, kv_stride, len, q_head_stride, out); return normalise();
-    case 8: weighted_values<8>(scratch, group, v, kv_stride, len, q_head_stride, out); return normalise();
+    case 4:
+      values<4, false>(scratch, len, group, len, v, kv_stride, q_head_stride, nullptr, out, v + 16 * kv_stride, kv_stride, len);
+      return normalise();
+    case 8:
+      values<8, false>(scratch, len, group, len, v, kv_stride, q_head_stride, nullptr, out, v + 16 * kv_stride, kv_stride, len);
+      return normalise();
     default: break;
   }
   for (int h0 = 0; h0 < group; h0 += 2) {
