@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "decode/sampler.h"
 
@@ -27,9 +28,12 @@ Mat make(DType dt, int64_t rows, int64_t cols) {
   if (dt == DType::F32) {
     w.bytes.resize(f.size() * 4);
     std::memcpy(w.bytes.data(), f.data(), w.bytes.size());
-  } else if (dt == DType::Q8_0) {
+  } else if (dt == DType::Q8_0 || dt == DType::Q8_0_IL) {
     w.bytes.resize(size_t(rows * cols / 32) * sizeof(cpu::BlockQ8_0));
     cpu::quantize_q8_0(src, reinterpret_cast<cpu::BlockQ8_0*>(w.bytes.data()), 2);
+    w.m = {DType::Q8_0, w.bytes.data(), rows, cols};
+    if (dt == DType::Q8_0_IL) w.m = cpu::interleave_q8_0_in_place(w.m);  // the layout Q8_0 gets at load
+    return w;
   } else {
     w.bytes.resize(f.size() * 2);
     auto* h = reinterpret_cast<uint16_t*>(w.bytes.data());
@@ -42,6 +46,7 @@ Mat make(DType dt, int64_t rows, int64_t cols) {
 // args: dtype, rows, cols, tokens, threads
 void BM_Matmul(benchmark::State& st) {
   const DType dt = DType(st.range(0));
+  if (dt == DType::Q8_0_IL && !cpu::q8_il_path()) return st.SkipWithError("no AVX512-VNNI");
   const int64_t rows = st.range(1), cols = st.range(2);
   const int n = int(st.range(3));
   auto be = make_cpu_backend(int(st.range(4)));
@@ -55,24 +60,27 @@ void BM_Matmul(benchmark::State& st) {
   st.counters["FLOP/s"] = benchmark::Counter(2.0 * rows * cols * n, benchmark::Counter::kIsIterationInvariantRate);
   st.SetLabel(dtype_name(dt));
 }
-// decode GEMV (FFN up: 4864 x 896; lm_head slice) and prefill GEMM (64 tokens)
+// decode GEMV (FFN up: 4864 x 896; lm_head slice) and prefill GEMM (64 tokens). Q8_0 is
+// the stored block order (int16 kernel), Q8_0_IL the order it gets at load with VNNI.
 BENCHMARK(BM_Matmul)
-    ->ArgsProduct({{int(DType::F32), int(DType::BF16), int(DType::Q8_0)}, {4864}, {896}, {1}, {1, 2}})
-    ->ArgsProduct({{int(DType::BF16)}, {4864}, {896}, {64}, {2}})
+    ->ArgsProduct({{int(DType::F32), int(DType::BF16), int(DType::Q8_0), int(DType::Q8_0_IL)}, {4864}, {896}, {1}, {1, 2}})
+    ->ArgsProduct({{int(DType::BF16), int(DType::Q8_0), int(DType::Q8_0_IL)}, {4864}, {896}, {64}, {2}})
     ->UseRealTime();
 
+// args: position, keys in 16-position blocks (the model's cache) or rows
 void BM_Attention(benchmark::State& st) {
-  const int64_t pos = st.range(0);
+  const int64_t pos = st.range(0), cap = (pos + 16) / 16 * 16;
   auto be = make_cpu_backend(2);
   const int H = 14, KVH = 2, D = 64;
-  std::vector<float> q(H * D, 0.1f), out(H * D), k((pos + 1) * KVH * D, 0.01f), v(k.size(), 0.02f);
+  std::vector<float> q(H * D, 0.1f), out(H * D), k(cap * KVH * D, 0.01f), v(k.size(), 0.02f);
+  const AttentionShape shape{H, KVH, D, H * D, D, cap * D, st.range(1) != 0};
   for (auto _ : st) {
-    be->attention(q.data(), 1, k.data(), v.data(), pos, AttentionShape{H, KVH, D, H * D, D, (pos + 1) * D}, out.data());
+    be->attention(q.data(), 1, k.data(), v.data(), pos, shape, out.data());
     benchmark::DoNotOptimize(out.data());
   }
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(2 * k.size() * sizeof(float)));
 }
-BENCHMARK(BM_Attention)->Arg(512)->Arg(4096)->UseRealTime();
+BENCHMARK(BM_Attention)->ArgsProduct({{512, 4096}, {1, 0}})->UseRealTime();
 
 void BM_RmsNormRope(benchmark::State& st) {
   auto be = make_cpu_backend(1);
