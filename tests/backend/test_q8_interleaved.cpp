@@ -104,15 +104,13 @@ TEST_P(Q8Interleaved, InputSplitIsExact) {
   EXPECT_EQ(0, std::memcmp(ref.cx, simd.cx, blocks * 4));
 }
 
-TEST_P(Q8Interleaved, KernelMatchesReferenceAndTokenCounts) {
-  if (!cpu::q8_il_path()) GTEST_SKIP() << "no AVX512-VNNI here";
-  const Shape s = GetParam();
-  std::mt19937 rng(13);
+// The kernel on shape s with n tokens: alone and batched, against the double reference and
+// through the backend (see the test below).
+void check_kernel(const Shape& s, int n, std::mt19937& rng) {
   const auto q8 = random_q8(s.rows, s.cols, rng);
   std::vector<uint8_t> bytes;
   const WeightMatrix il = make_il(q8, s.rows, s.cols, s.block, bytes);
   const WeightMatrix plain{DType::Q8_0, q8.data(), s.rows, s.cols};
-  const int n = 5;
   const auto x = random_x(size_t(n * s.cols), rng);
   cpu::Q8ILInput in;
   cpu::prepare_q8_il_input_avx512(x.data(), n, s.cols, in);
@@ -179,6 +177,29 @@ TEST_P(Q8Interleaved, KernelMatchesReferenceAndTokenCounts) {
       ASSERT_NEAR(via_il[i], exact, bound + 1e-5 * mag) << "token " << t << " row " << r;
       ASSERT_NEAR(via_plain[i], exact, bound + 1e-5 * mag) << "token " << t << " row " << r;
     }
+}
+
+TEST_P(Q8Interleaved, KernelMatchesReferenceAndTokenCounts) {
+  if (!cpu::q8_il_path()) GTEST_SKIP() << "no AVX512-VNNI here";
+  std::mt19937 rng(13);
+  check_kernel(GetParam(), 5, rng);
+}
+
+// Random shapes: rows a multiple of 4, any whole number of blocks (so any last group of
+// 1..16 blocks), column segments of 512 or 1024 where the rows are longer, 1..7 tokens.
+TEST(Q8InterleavedKernel, RandomShapes) {
+  if (!cpu::q8_il_path()) GTEST_SKIP() << "no AVX512-VNNI here";
+  std::mt19937 rng(14);
+  for (int i = 0; i < 24; ++i) {
+    const int64_t rows = 4 * std::uniform_int_distribution<int64_t>(1, 24)(rng);
+    const int64_t cols = 32 * std::uniform_int_distribution<int64_t>(1, 90)(rng);
+    const int64_t block = i % 3 == 0 || cols <= 512 ? 0 : (i % 3 == 1 ? 512 : 1024);
+    const int n = std::uniform_int_distribution<int>(1, 7)(rng);
+    SCOPED_TRACE(std::to_string(rows) + " x " + std::to_string(cols) + ", block " + std::to_string(block) + ", " +
+                 std::to_string(n) + " tokens");
+    check_kernel(Shape{rows, cols, block >= cols ? 0 : block}, n, rng);
+    if (HasFatalFailure()) return;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Q8Interleaved,
