@@ -49,9 +49,21 @@ struct AttentionShape {
   // dimensions, with no horizontal sums (the score pass ran 1.85x faster that way), and
   // the CPU attends such keys chunk by chunk (cpu/attention_avx512.cpp).
   bool key_blocks = false;
+  // Keys and values are bf16 (what a bf16 model's own cache holds in transformers), in
+  // layouts for vdpbf16ps, which multiplies pairs of bf16: key j, dimension d of a kv
+  // head at key_index_bf16(j, d), 16 positions x 2 dimensions to a 64-byte line; value j,
+  // dimension d at value_index_bf16(j, d), 16 dimensions x 2 positions to a line. The
+  // strides then count bf16 elements, and kv_stride is unused. Half the bytes of f32 and
+  // half the instructions: decode attention is most of what grows with the context.
+  bool bf16_kv = false;
 };
 // Position j's index inside a kv head's keys in the key-block layout, dimension 0.
 inline int64_t key_block_index(int64_t j, int64_t head_dim) { return (j / 16) * 16 * head_dim + j % 16; }
+// AttentionShape::bf16_kv layouts (indices in bf16 elements within a kv head).
+inline int64_t key_index_bf16(int64_t j, int64_t d, int64_t head_dim) {
+  return (j / 16) * 16 * head_dim + (d / 2) * 32 + (j % 16) * 2 + d % 2;
+}
+inline int64_t value_index_bf16(int64_t j, int64_t d, int64_t head_dim) { return (j / 2) * 2 * head_dim + d * 2 + j % 2; }
 
 class Backend {
  public:
@@ -84,8 +96,11 @@ class Backend {
   // position pos0 + t; inv_freq has head_dim/2 entries.
   virtual void rope(float* x, int n, int heads, int head_dim, int64_t stride, int64_t pos0, const double* inv_freq) = 0;
   // Causal attention of n query rows at positions pos0.. over the cache rows 0..pos0+t.
-  virtual void attention(const float* q, int n, const float* k_cache, const float* v_cache, int64_t pos0,
+  // The cache holds f32, or bf16 where s.bf16_kv (only where supports_bf16_kv()).
+  virtual void attention(const float* q, int n, const void* k_cache, const void* v_cache, int64_t pos0,
                          const AttentionShape& s, float* out) = 0;
+  // Whether attention reads a bf16 cache at full speed (the CPU: AVX512-BF16).
+  virtual bool supports_bf16_kv() const { return false; }
   // out[i] = silu(gate[i]) * up[i]
   virtual void swiglu(const float* gate, const float* up, size_t n, float* out) = 0;
   // x[i] += y[i]
@@ -94,6 +109,9 @@ class Backend {
   virtual void copy(float* dst, const float* src, size_t n) = 0;
   // dst[i * dst_stride] = src[i] for i < n (a key into the key-block layout).
   virtual void copy_strided(float* dst, int64_t dst_stride, const float* src, size_t n) = 0;
+  // src[i] rounded to bf16 (to nearest even) into dst[(i / group) * dst_stride + i % group]
+  // for i < n: a key or value into the AttentionShape::bf16_kv layouts.
+  virtual void store_bf16(uint16_t* dst, int64_t dst_stride, int group, const float* src, size_t n) = 0;
   virtual void to_host(float* host_dst, const float* src, size_t n) = 0;
 };
 

@@ -54,11 +54,11 @@ class ProfiledBackend final : public Backend {
   void rope(float* x, int n, int heads, int head_dim, int64_t stride, int64_t pos0, const double* inv_freq) override {
     timed("rope", 0, [&] { inner_->rope(x, n, heads, head_dim, stride, pos0, inv_freq); });
   }
-  void attention(const float* q, int n, const float* k, const float* v, int64_t pos0, const AttentionShape& s,
+  void attention(const float* q, int n, const void* k, const void* v, int64_t pos0, const AttentionShape& s,
                  float* out) override {
     // each query row reads the keys and values of every position up to its own
     const double rows = double(n) * double(pos0) + double(n) * double(n + 1) / 2;
-    timed("attention", rows * 2.0 * double(s.kv_heads) * s.head_dim * sizeof(float),
+    timed("attention", rows * 2.0 * double(s.kv_heads) * s.head_dim * (s.bf16_kv ? 2.0 : 4.0),
           [&] { inner_->attention(q, n, k, v, pos0, s, out); });
   }
   void swiglu(const float* gate, const float* up, size_t n, float* out) override {
@@ -69,6 +69,10 @@ class ProfiledBackend final : public Backend {
   void copy_strided(float* dst, int64_t dst_stride, const float* src, size_t n) override {
     timed("copy", 0, [&] { inner_->copy_strided(dst, dst_stride, src, n); });
   }
+  void store_bf16(uint16_t* dst, int64_t dst_stride, int group, const float* src, size_t n) override {
+    timed("copy", 0, [&] { inner_->store_bf16(dst, dst_stride, group, src, n); });
+  }
+  bool supports_bf16_kv() const override { return inner_->supports_bf16_kv(); }
   void to_host(float* dst, const float* src, size_t n) override {
     timed("to host", 0, [&] { inner_->to_host(dst, src, n); });
   }

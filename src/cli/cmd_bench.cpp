@@ -23,6 +23,7 @@ struct BenchOptions {
   int threads = 0;
   bool json = false, profile = false;
   std::string quant;
+  std::string kv_cache = "auto";
 };
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -32,7 +33,10 @@ int run_bench(const BenchOptions& o) {
   const int threads = be->threads();
   std::shared_ptr<ProfiledBackend> prof;
   if (o.profile) be = prof = std::make_shared<ProfiledBackend>(be);
-  auto model = Model::load(o.model, be, load_options(o.quant));
+  LoadOptions lo = load_options(o.quant);
+  if (o.kv_cache == "f32") lo.kv_cache = LoadOptions::KvCache::F32;
+  if (o.kv_cache == "bf16") lo.kv_cache = LoadOptions::KvCache::BF16;
+  auto model = Model::load(o.model, be, lo);
   const ModelConfig& c = model->config();
   std::vector<int64_t> positions;
   for (int32_t p : parse_id_list(o.positions)) positions.push_back(p);
@@ -79,7 +83,7 @@ int run_bench(const BenchOptions& o) {
   // A decode step reads every matrix (lm_head included; the embedding table only one row).
   const bool separate_head = model->weights().lm_head.data != model->weights().embed.data;
   const double weight_bytes = double(ws.bytes) - (separate_head ? double(model->weights().embed.bytes()) : 0.0);
-  const double kv_bytes_per_pos = double(2 * c.layers * c.kv_dim() * sizeof(float));
+  const double kv_bytes_per_pos = double(KVCache(*model, 1).bytes_per_token());
 
   nlohmann::json decode = nlohmann::json::array();
   for (int64_t pos : positions) {
@@ -124,6 +128,7 @@ int run_bench(const BenchOptions& o) {
   j["model"] = o.model;
   j["architecture"] = c.architecture_name;
   j["weight_dtype"] = dtype_name(model->weights().layers.empty() ? model->weights().embed.dtype : model->weights().layers[0].wq.dtype);
+  j["kv_cache_dtype"] = model->kv_bf16() ? "bf16" : "f32";
   j["kv_bytes_per_position"] = kv_bytes_per_pos;
   j["parameters"] = ws.params;
   j["weight_bytes_per_token"] = weight_bytes;
@@ -142,6 +147,7 @@ int run_bench(const BenchOptions& o) {
     std::printf("model            %s (%s, %.0f M params, %s)\n", o.model.c_str(), c.architecture_name.c_str(),
                 ws.params / 1e6, j["weight_dtype"].get<std::string>().c_str());
     std::printf("threads          %d\n", threads);
+    std::printf("kv cache         %s, %.0f bytes per position\n", j["kv_cache_dtype"].get<std::string>().c_str(), kv_bytes_per_pos);
     std::printf("read bandwidth   %.1f GB/s (measured, %zu MiB buffer; the higher of %.1f before, %.1f after)\n", bw.gbps,
                 bw.bytes >> 20, bw_samples.front(), bw_samples.back());
     std::printf("f32 FMA peak     %.1f GFLOP/s (measured)\n", peak);
@@ -177,6 +183,10 @@ void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   c->add_flag("--json", o->json, "Print one JSON object");
   c->add_flag("--profile", o->profile, "Time each kind of op during decode (ms and GB/s per token)");
   add_quant_option(c, o->quant);
+  c->add_option("--kv-cache", o->kv_cache,
+                "KV cache elements: auto (bf16 where the CPU has AVX512-BF16 and the weights are not f32), f32, bf16")
+      ->check(CLI::IsMember({"auto", "f32", "bf16"}))
+      ->capture_default_str();
   cmds.emplace_back(c, [o] { return run_bench(*o); });
 }
 

@@ -34,24 +34,33 @@ class KVCache {
   // decode speed at a position does not depend on the cached values.
   void fill_zeros_for_benchmark(int64_t n);
   size_t bytes_per_token() const;
+  // Keys and values stored as bf16 (AttentionShape::bf16_kv), else f32: the model's choice
+  // (Model::kv_bf16).
+  bool bf16() const { return bf16_; }
 
  private:
   friend class Model;
   void reserve(int64_t n);
-  // Position pos of kv head h in layer l: its value row, and its key's dimension 0 (the
-  // key's dimensions are 16 floats apart: AttentionShape::key_blocks).
-  float* k_at(int64_t l, int64_t h, int64_t pos) {
-    return k_[size_t(l)] + h * cap_ * head_dim_ + key_block_index(pos, head_dim_);
+  // Element index of kv head h's position pos, dimension 0, in a layer's keys (the key's
+  // other dimensions follow in the layout's order) and in its values.
+  int64_t k_index(int64_t h, int64_t pos) const {
+    return h * cap_ * head_dim_ + (bf16_ ? key_index_bf16(pos, 0, head_dim_) : key_block_index(pos, head_dim_));
   }
-  float* v_at(int64_t l, int64_t h, int64_t pos) { return v_[size_t(l)] + (h * cap_ + pos) * head_dim_; }
+  int64_t v_index(int64_t h, int64_t pos) const {
+    return h * cap_ * head_dim_ + (bf16_ ? value_index_bf16(pos, 0, head_dim_) : pos * head_dim_);
+  }
   // Head-major: each layer's keys (and values) are [kv head][position...], so the thread
   // attending with one kv head reads one contiguous run of memory (positions interleaved
-  // across heads halved decode attention's read rate, backend/README.md). Values are
-  // [position][head_dim]; keys are blocks of 16 positions, dimension-major inside a block
-  // (AttentionShape::key_blocks). cap_ is a multiple of 16.
+  // across heads halved decode attention's read rate, backend/README.md). f32 values are
+  // [position][head_dim]; f32 keys are blocks of 16 positions, dimension-major inside a
+  // block (AttentionShape::key_blocks); bf16 ones are AttentionShape::bf16_kv's pair
+  // layouts. cap_ is a multiple of 16.
   Backend& be_;
   int64_t layers_, kv_heads_, head_dim_, kv_dim_, max_ctx_, cap_ = 0, pos_ = 0;
-  std::vector<float*> k_, v_;
+  bool bf16_ = false;
+  size_t elem_ = 4;                      // bytes per element
+  std::vector<uint8_t*> k_, v_;          // per layer, inside arena_
+  float* arena_ = nullptr;
 };
 
 struct LoadOptions {
@@ -70,6 +79,11 @@ struct LoadOptions {
   // (DType::Q8_0_IL, backend/cpu/q8_interleaved.h) where it has AVX512-VNNI; the same
   // values. false (or S1_Q8_IL=0) keeps Q8_0 and its int16 kernel.
   bool q8_interleave = true;
+  // The KV cache's element type. Auto: bf16 where the backend attends a bf16 cache at
+  // full speed (AVX512-BF16) and the weights are not f32 -- what transformers keeps for a
+  // bf16 model; f32 otherwise. The environment's S1_KV_CACHE=f32|bf16 overrides Auto.
+  enum class KvCache { Auto, F32, BF16 };
+  KvCache kv_cache = KvCache::Auto;
 };
 
 class Model {
@@ -88,6 +102,8 @@ class Model {
   const TensorSource& tensors() const { return *src_; }
   // Whether the per-token weights were copied into huge-page memory at load.
   bool weights_in_streamed_memory() const { return streamed_copy_; }
+  // Whether its KV caches hold bf16 (LoadOptions::kv_cache).
+  bool kv_bf16() const { return kv_bf16_; }
 
   // Runs `tokens` at positions kv.pos() .. and appends them to the cache. Writes the
   // logits (host memory, vocab_size floats per row) of the last token, or of every
@@ -103,6 +119,7 @@ class Model {
   void forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits, bool all_logits);
   void ensure_scratch(int n);
   void copy_to_streamed_memory(int64_t col_block, bool q8_interleave);
+  bool choose_kv_bf16(LoadOptions::KvCache want) const;
   AttentionShape attention_shape(const KVCache& kv) const;
   // Copies n rows of new keys / values (kv_dim apart, as the projections write them) into
   // the cache at positions pos0..pos0+n-1 of layer l.
@@ -121,6 +138,7 @@ class Model {
   ModelWeights w_;
   std::vector<StreamedBuffer> owned_;  // re-encoded weights, or weights copied out of their files
   bool streamed_copy_ = false;
+  bool kv_bf16_ = false;
   std::vector<double> inv_freq_;
   // scratch activations for up to scratch_n_ tokens
   int scratch_n_ = 0;

@@ -6,6 +6,7 @@
 //   logits = rmsnorm(x)·W_head
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -48,17 +49,16 @@ std::vector<double> rope_inv_freq(const RopeConfig& r, int64_t head_dim) {
 
 KVCache::KVCache(const Model& m, int64_t max_ctx)
     : be_(m.backend()), layers_(m.config().layers), kv_heads_(m.config().kv_heads), head_dim_(m.config().head_dim),
-      kv_dim_(m.config().kv_dim()), max_ctx_(max_ctx),
+      kv_dim_(m.config().kv_dim()), max_ctx_(max_ctx), bf16_(m.kv_bf16()), elem_(m.kv_bf16() ? 2 : 4),
       k_(static_cast<size_t>(layers_), nullptr), v_(static_cast<size_t>(layers_), nullptr) {
   if (max_ctx <= 0) fail("context size must be positive, got ", max_ctx);
 }
 
 KVCache::~KVCache() {
-  for (auto* p : k_) be_.free(p);
-  for (auto* p : v_) be_.free(p);
+  if (arena_) be_.free(arena_);
 }
 
-size_t KVCache::bytes_per_token() const { return size_t(2 * layers_ * kv_dim_) * sizeof(float); }
+size_t KVCache::bytes_per_token() const { return size_t(2 * layers_ * kv_dim_) * elem_; }
 
 void KVCache::truncate(int64_t n) {
   if (n < 0 || n > pos_) fail("KV cache truncate to ", n, " outside 0..", pos_);
@@ -74,9 +74,11 @@ void KVCache::fill_zeros_for_benchmark(int64_t n) {
   for (int64_t l = 0; l < layers_; ++l)
     for (int64_t h = 0; h < kv_heads_; ++h)
       for (int64_t p = from; p < to; p += 1024) {
-        const size_t cnt = size_t(std::min<int64_t>(1024, to - p)) * head_dim_;
-        be_.copy(k_[size_t(l)] + (h * cap_ + p) * head_dim_, zeros.data(), cnt);
-        be_.copy(v_[size_t(l)] + (h * cap_ + p) * head_dim_, zeros.data(), cnt);
+        // whole blocks: (h * cap_ + p) * head_dim_ elements in, in either layout
+        const size_t cnt = size_t(std::min<int64_t>(1024, to - p)) * head_dim_ * elem_ / sizeof(float);
+        const size_t at = size_t(h * cap_ + p) * head_dim_ * elem_;
+        be_.copy(reinterpret_cast<float*>(k_[size_t(l)] + at), zeros.data(), cnt);
+        be_.copy(reinterpret_cast<float*>(v_[size_t(l)] + at), zeros.data(), cnt);
       }
   pos_ = n;
 }
@@ -85,18 +87,26 @@ void KVCache::reserve(int64_t n) {
   if (n <= cap_) return;
   // Grow geometrically (amortised copies) but never past max_ctx (rounded up to whole
   // 16-position key blocks).
-  int64_t cap = (std::min(max_ctx_, std::max<int64_t>({n, 2 * cap_, 256})) + 15) / 16 * 16;
+  const int64_t cap = (std::min(max_ctx_, std::max<int64_t>({n, 2 * cap_, 256})) + 15) / 16 * 16;
+  // One allocation for every layer's keys and values, so that even a short context's
+  // cache is in huge pages (per-layer buffers under 2 MB got 4 KB ones).
+  const size_t per = size_t(cap) * size_t(kv_dim_) * elem_;  // bytes of one layer's keys (or values)
+  float* fresh = be_.alloc(per * size_t(2 * layers_) / sizeof(float));
+  // whole key blocks (and value pairs): the same count serves both
+  const size_t used = size_t((pos_ + 15) / 16 * 16) * size_t(head_dim_) * elem_;
   for (int64_t l = 0; l < layers_; ++l) {
-    for (auto* vec : {&k_, &v_}) {
-      float* fresh = be_.alloc(size_t(cap) * kv_dim_);
-      if ((*vec)[l]) {
-        for (int64_t h = 0; h < kv_heads_; ++h)  // whole key blocks: the same count serves the values
-          be_.copy(fresh + h * cap * head_dim_, (*vec)[l] + h * cap_ * head_dim_, size_t((pos_ + 15) / 16 * 16) * head_dim_);
-        be_.free((*vec)[l]);
-      }
-      (*vec)[l] = fresh;
+    for (int kv = 0; kv < 2; ++kv) {
+      uint8_t* to = reinterpret_cast<uint8_t*>(fresh) + (size_t(2 * l) + size_t(kv)) * per;
+      uint8_t*& from = kv == 0 ? k_[size_t(l)] : v_[size_t(l)];
+      if (from)
+        for (int64_t h = 0; h < kv_heads_; ++h)
+          be_.copy(reinterpret_cast<float*>(to + size_t(h * cap * head_dim_) * elem_),
+                   reinterpret_cast<const float*>(from + size_t(h * cap_ * head_dim_) * elem_), used / sizeof(float));
+      from = to;
     }
   }
+  if (arena_) be_.free(arena_);
+  arena_ = fresh;
   cap_ = cap;
 }
 
@@ -124,7 +134,23 @@ Model::Model(ModelConfig cfg, std::unique_ptr<TensorSource> src, std::shared_ptr
     fail("quantize at load supports q8_0 only, not ", dtype_name(opts.quantize));
   }
   if (opts.streamed_copy && streamed_copies_enabled()) copy_to_streamed_memory(opts.col_block, opts.q8_interleave);
+  kv_bf16_ = choose_kv_bf16(opts.kv_cache);
   inv_freq_ = rope_inv_freq(cfg_.rope, cfg_.head_dim);
+}
+
+bool Model::choose_kv_bf16(LoadOptions::KvCache want) const {
+  if (want == LoadOptions::KvCache::Auto)
+    if (const char* e = std::getenv("S1_KV_CACHE")) {
+      if (std::strcmp(e, "f32") == 0) want = LoadOptions::KvCache::F32;
+      else if (std::strcmp(e, "bf16") == 0) want = LoadOptions::KvCache::BF16;
+      else fail("S1_KV_CACHE=", e, ": expected f32 or bf16");
+    }
+  if (want != LoadOptions::KvCache::Auto) return want == LoadOptions::KvCache::BF16;
+  // Auto: a model whose weights are all f32 keeps an f32 cache (reference runs, the
+  // fixtures); any other, bf16 where attention reads it at full speed.
+  bool all_f32 = w_.lm_head.dtype == DType::F32;
+  for (const auto& L : w_.layers) all_f32 = all_f32 && L.wq.dtype == DType::F32 && L.w_down.dtype == DType::F32;
+  return !all_f32 && be_->supports_bf16_kv();
 }
 
 void Model::copy_to_streamed_memory(int64_t col_block, bool q8_interleave) {
@@ -147,11 +173,11 @@ void Model::copy_to_streamed_memory(int64_t col_block, bool q8_interleave) {
   size_t off = 0;
   const bool tied = w_.embed.data == w_.lm_head.data;
   for (WeightMatrix* m : mats) {
-    // Q8_0_IL keeps plain rows unless a column block is asked for: its kernel's input is
-    // bytes, 2 per column, which stay in L1 without segments (down projections of the
-    // 0.5B shape: 43 vs 40 GB/s on two threads).
+    // Q8_0_IL has its own default segments: its kernel's input is 2 bytes a column, so
+    // rows stay whole up to 2560 columns (cpu::q8_il_decode_col_block).
     const bool il = q8_interleave && cpu::q8_il_path() && m->dtype == DType::Q8_0;
-    *m = cpu::copy_col_blocked(*m, il && col_block < 0 ? 0 : cpu::decode_col_block(*m, col_block), buf.get() + off);
+    const int64_t block = il && col_block < 0 ? cpu::q8_il_decode_col_block(m->cols) : cpu::decode_col_block(*m, col_block);
+    *m = cpu::copy_col_blocked(*m, block, buf.get() + off);
     if (il && cpu::can_interleave_q8_0(*m)) *m = cpu::interleave_q8_0_in_place(*m);
     off += (m->bytes() + 63) / 64 * 64;
   }
@@ -259,15 +285,23 @@ void Model::forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t
 
 AttentionShape Model::attention_shape(const KVCache& kv) const {
   const ModelConfig& c = cfg_;
-  return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), c.q_dim(), c.head_dim, kv.cap_ * c.head_dim, true};
+  return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), c.q_dim(), c.head_dim, kv.cap_ * c.head_dim,
+                        !kv.bf16_, kv.bf16_};
 }
 
 void Model::store_kv(KVCache& kv, int64_t l, const float* k_rows, const float* v_rows, int n, int64_t pos0) {
   const int64_t KV = cfg_.kv_dim(), D = cfg_.head_dim;
   for (int t = 0; t < n; ++t)
     for (int64_t h = 0; h < cfg_.kv_heads; ++h) {
-      be_->copy_strided(kv.k_at(l, h, pos0 + t), 16, k_rows + t * KV + h * D, size_t(D));
-      be_->copy(kv.v_at(l, h, pos0 + t), v_rows + t * KV + h * D, size_t(D));
+      const float* k = k_rows + t * KV + h * D;
+      const float* v = v_rows + t * KV + h * D;
+      if (kv.bf16_) {  // a key's dimension pairs are 32 apart, a value's dimensions 2
+        be_->store_bf16(reinterpret_cast<uint16_t*>(kv.k_[l]) + kv.k_index(h, pos0 + t), 32, 2, k, size_t(D));
+        be_->store_bf16(reinterpret_cast<uint16_t*>(kv.v_[l]) + kv.v_index(h, pos0 + t), 2, 1, v, size_t(D));
+      } else {
+        be_->copy_strided(reinterpret_cast<float*>(kv.k_[l]) + kv.k_index(h, pos0 + t), 16, k, size_t(D));
+        be_->copy(reinterpret_cast<float*>(kv.v_[l]) + kv.v_index(h, pos0 + t), v, size_t(D));
+      }
     }
 }
 

@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
 #include "backend/backend.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
+#include "core/dtype.h"
 
 namespace s1 {
 namespace {
@@ -154,7 +156,7 @@ TEST(Attention, Avx512MatchesScalar) {
   if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
   std::mt19937 rng(5);
   std::normal_distribution<float> nd;
-  for (int head_dim : {16, 64, 128}) {
+  for (int head_dim : {16, 48, 64, 96, 128}) {  // 48, 96: 3 and 6 vectors a head
     for (int group : {1, 2, 5, 7, 12}) {  // 12: two passes of the 8-head key-block loop
       for (int64_t len : {1, 15, 16, 17, 100, 531, 1100}) {  // 531, 1100: several 256-position chunks
         const int64_t kv_stride = 3 * head_dim;  // this kv head sits inside a wider cache row
@@ -188,6 +190,131 @@ TEST(Attention, Avx512MatchesScalar) {
       }
     }
   }
+}
+
+// Keys and values in the bf16 cache layouts (AttentionShape::bf16_kv), written by the
+// backend's store_bf16 as the model writes them; slots that hold no position are NaN.
+struct Bf16Cache {
+  std::vector<uint16_t> k, v;
+  Bf16Cache(Backend& be, const std::vector<float>& kf, const std::vector<float>& vf, int64_t len, int head_dim) {
+    const int64_t blocks = (len + 15) / 16;
+    k.assign(size_t(blocks * 16 * head_dim), 0xFFFF);
+    v.assign(size_t(blocks * 16 * head_dim), 0xFFFF);
+    for (int64_t j = 0; j < len; ++j) {
+      be.store_bf16(k.data() + key_index_bf16(j, 0, head_dim), 32, 2, kf.data() + j * head_dim, size_t(head_dim));
+      be.store_bf16(v.data() + value_index_bf16(j, 0, head_dim), 2, 1, vf.data() + j * head_dim, size_t(head_dim));
+    }
+  }
+};
+
+TEST(Attention, Bf16CacheLayoutsHoldEveryElement) {
+  auto be = make_cpu_backend(1);
+  const int head_dim = 48;
+  const int64_t len = 37;
+  std::vector<float> kf(len * head_dim), vf(len * head_dim);
+  for (size_t i = 0; i < kf.size(); ++i) kf[i] = float(i) * 0.5f, vf[i] = -float(i);
+  Bf16Cache c(*be, kf, vf, len, head_dim);
+  for (int64_t j = 0; j < len; ++j)
+    for (int d = 0; d < head_dim; ++d) {
+      ASSERT_EQ(c.k[size_t(key_index_bf16(j, d, head_dim))], f32_to_bf16(kf[size_t(j * head_dim + d)])) << j << " " << d;
+      ASSERT_EQ(c.v[size_t(value_index_bf16(j, d, head_dim))], f32_to_bf16(vf[size_t(j * head_dim + d)])) << j << " " << d;
+    }
+  // 16 positions x 2 dimensions of keys, 16 dimensions x 2 positions of values per 64 bytes
+  EXPECT_EQ(key_index_bf16(1, 0, 64) - key_index_bf16(0, 0, 64), 2);
+  EXPECT_EQ(key_index_bf16(0, 2, 64) - key_index_bf16(0, 0, 64), 32);
+  EXPECT_EQ(value_index_bf16(1, 0, 64) - value_index_bf16(0, 0, 64), 1);
+  EXPECT_EQ(value_index_bf16(0, 16, 64) - value_index_bf16(0, 0, 64), 32);
+}
+
+TEST(Attention, Bf16CacheAvx512MatchesScalarAndF32) {
+  if (!cpu::bf16_attention_path()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  auto be = make_cpu_backend(1);
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd;
+  double worst_kernel = 0, worst_f32 = 0;
+  for (int head_dim : {16, 48, 64, 128, 256}) {
+    for (int group : {1, 3, 7, 9, 16}) {  // 9, 16: two passes of the 8-head score loop, several value passes
+      for (int64_t len : {1, 2, 15, 16, 17, 255, 256, 257, 531, 1100}) {  // odd lengths: a value without its pair
+        std::vector<float> q(group * head_dim), kf(len * head_dim), vf(len * head_dim);
+        for (auto* vec : {&q, &kf, &vf})
+          for (auto& x : *vec) x = 2.0f * nd(rng);
+        Bf16Cache c(*be, kf, vf, len, head_dim);
+        const float scale = 1.0f / std::sqrt(float(head_dim));
+        std::vector<float> want(group * head_dim), got(group * head_dim, NAN), s1(len), s2(group * len);
+        cpu::attention_group_bf16_scalar(q.data(), group, c.k.data(), c.v.data(), len, head_dim, scale, s1.data(),
+                                         want.data());
+        cpu::attention_group_bf16_avx512(q.data(), head_dim, group, c.k.data(), c.v.data(), len, head_dim, scale,
+                                         s2.data(), got.data());
+        // f32 attention over the same bf16-rounded query, keys and values: the reference
+        // differs from it only by rounding the probabilities to bf16 (within the bound below)
+        std::vector<float> qr(q.size()), kr(kf.size()), vr(vf.size()), f32(want.size()), s3(len);
+        auto round = [](float x) { return bf16_to_f32(f32_to_bf16(x)); };
+        for (size_t i = 0; i < q.size(); ++i) qr[i] = round(q[i]);
+        for (size_t i = 0; i < kf.size(); ++i) kr[i] = round(kf[i]), vr[i] = round(vf[i]);
+        cpu::attention_group_scalar(qr.data(), group, kr.data(), vr.data(), head_dim, false, len, head_dim, scale, s3.data(),
+                                    f32.data());
+        // The kernel rounds each chunk's probabilities to bf16 against that chunk's running
+        // maximum, the reference against the whole row's, so they may differ by two bf16
+        // roundings (2^-8 relative) of every probability: out_i may move by up to
+        // 2^-8 sum_j p_j |v_j[i]| (p in double here), plus f32 summation-order noise.
+        std::vector<double> bound(want.size());
+        for (int a = 0; a < group; ++a) {
+          std::vector<double> p(static_cast<size_t>(len), 0.0);
+          double mx = -INFINITY, sum = 0;
+          for (int64_t j = 0; j < len; ++j) {
+            double d = 0;
+            for (int i = 0; i < head_dim; ++i) d += double(qr[size_t(a * head_dim + i)]) * kr[size_t(j * head_dim + i)];
+            p[size_t(j)] = d * scale;
+            mx = std::max(mx, p[size_t(j)]);
+          }
+          for (auto& x : p) sum += (x = std::exp(x - mx));
+          for (int i = 0; i < head_dim; ++i) {
+            double w = 0;
+            for (int64_t j = 0; j < len; ++j) w += p[size_t(j)] * std::fabs(vr[size_t(j * head_dim + i)]);
+            bound[size_t(a * head_dim + i)] = std::ldexp(w / sum, -8) + 2e-5 * (1 + std::fabs(want[size_t(a * head_dim + i)]));
+          }
+        }
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], bound[i])
+              << "head_dim " << head_dim << " group " << group << " len " << len << " at " << i;
+          ASSERT_NEAR(want[i], f32[i], bound[i])
+              << "reference vs f32: head_dim " << head_dim << " group " << group << " len " << len << " at " << i;
+          worst_kernel = std::max(worst_kernel, std::fabs(got[i] - want[i]) / bound[i]);
+          worst_f32 = std::max(worst_f32, std::fabs(want[i] - f32[i]) / bound[i]);
+        }
+      }
+    }
+  }
+  std::printf("bf16 cache: kernel vs reference at most %.2f of the bound, reference vs f32 %.2f\n", worst_kernel, worst_f32);
+}
+
+// Through the backend: several query rows at once (prefill), each over its own causal
+// prefix of a two-kv-head bf16 cache, agree with the kernel called row by row.
+TEST(Attention, Bf16CacheBackendMatchesRowByRow) {
+  auto be = make_cpu_backend(2);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd;
+  const int heads = 6, kv_heads = 2, head_dim = 64, group = heads / kv_heads;
+  const int64_t cap = 64, pos0 = 40;
+  const int n = 5;
+  std::vector<float> q(n * heads * head_dim);
+  for (auto& x : q) x = nd(rng);
+  std::vector<uint16_t> k(size_t(kv_heads * cap * head_dim)), v(k.size());
+  for (auto& x : k) x = f32_to_bf16(nd(rng));
+  for (auto& x : v) x = f32_to_bf16(nd(rng));
+  const AttentionShape shape{heads, kv_heads, head_dim, heads * head_dim, head_dim, cap * head_dim, false, true};
+  std::vector<float> out(q.size());
+  be->attention(q.data(), n, k.data(), v.data(), pos0, shape, out.data());
+  std::vector<float> want(group * head_dim), score(cap);
+  for (int t = 0; t < n; ++t)
+    for (int h = 0; h < kv_heads; ++h) {
+      cpu::attention_group_bf16_scalar(q.data() + (t * heads + h * group) * head_dim, group, k.data() + h * cap * head_dim,
+                                       v.data() + h * cap * head_dim, pos0 + t + 1, head_dim, 0.125f, score.data(),
+                                       want.data());
+      for (int i = 0; i < group * head_dim; ++i)
+        ASSERT_NEAR(out[size_t((t * heads + h * group) * head_dim + i)], want[size_t(i)], 2e-3f * (1 + std::fabs(want[size_t(i)])))
+            << "token " << t << " kv head " << h;
+    }
 }
 
 }  // namespace

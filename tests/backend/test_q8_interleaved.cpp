@@ -224,3 +224,29 @@ TEST(Q8InterleavedLayout, RefusesWhatItCannotHold) {
 
 }  // namespace
 }  // namespace s1
+
+namespace s1 {
+namespace {
+
+// The decode segments given to long Q8_0_IL rows: none up to kQ8ILMaxSegmentCols, else the
+// fewest segments of at most that many columns, each starting on a group.
+TEST(Q8InterleavedLayout, DecodeSegmentsForLongRows) {
+  EXPECT_EQ(cpu::q8_il_decode_col_block(896), 0);
+  EXPECT_EQ(cpu::q8_il_decode_col_block(cpu::kQ8ILMaxSegmentCols), 0);
+  EXPECT_EQ(cpu::q8_il_decode_col_block(4864), 2560);  // Qwen2.5-0.5B's down projection: 2560 + 2304
+  for (int64_t cols = 32; cols <= 40000; cols += 32) {
+    const int64_t b = cpu::q8_il_decode_col_block(cols);
+    if (cols <= cpu::kQ8ILMaxSegmentCols) {
+      ASSERT_EQ(b, 0) << cols;
+      continue;
+    }
+    ASSERT_EQ(b % cpu::kQ8GroupCols, 0) << cols;
+    ASSERT_LE(b, cpu::kQ8ILMaxSegmentCols) << cols;
+    const int64_t fewest = (cols + cpu::kQ8ILMaxSegmentCols - 1) / cpu::kQ8ILMaxSegmentCols;
+    ASSERT_EQ((cols + b - 1) / b, fewest) << cols;
+    ASSERT_TRUE(cpu::can_interleave_q8_0(WeightMatrix{DType::Q8_0, nullptr, 8, cols, b})) << cols;
+  }
+}
+
+}  // namespace
+}  // namespace s1

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/cpu/q8_interleaved.h"
+#include "backend/cpu/simd_kernels.h"
 #include "formats/safetensors.h"
 #include "model/model.h"
 
@@ -77,6 +78,26 @@ void check_logits(const std::string& name, const std::string& dtype, const std::
 TEST_P(ModelReference, LogitsF32) { check_logits(GetParam(), "f32", "logits_f32_weights", 1e-4); }
 TEST_P(ModelReference, LogitsBf16) { check_logits(GetParam(), "bf16", "logits_bf16_weights", 2e-2); }
 
+// A bf16 KV cache (what Auto picks for non-f32 weights where the CPU has AVX512-BF16;
+// elsewhere the scalar path reads the same layouts): keys, values, queries and
+// probabilities rounded to bf16 move the logits about as much as bf16 weights do.
+LoadOptions bf16_cache() {
+  LoadOptions lo;
+  lo.kv_cache = LoadOptions::KvCache::BF16;
+  return lo;
+}
+TEST_P(ModelReference, LogitsF32Bf16Cache) { check_logits(GetParam(), "f32", "logits_f32_weights", 2e-2, bf16_cache()); }
+TEST_P(ModelReference, KvCacheDtypeFollowsTheWeights) {
+  auto f32 = Model::load(kModels + GetParam() + "/f32", make_cpu_backend(1));
+  EXPECT_FALSE(f32->kv_bf16());  // reference runs keep f32
+  auto bf16 = Model::load(kModels + GetParam() + "/bf16", make_cpu_backend(1));
+  EXPECT_EQ(bf16->kv_bf16(), cpu::bf16_attention_path());
+  EXPECT_EQ(KVCache(*bf16, 4).bytes_per_token(), KVCache(*f32, 4).bytes_per_token() / (bf16->kv_bf16() ? 2 : 1));
+  LoadOptions lo;
+  lo.kv_cache = LoadOptions::KvCache::F32;
+  EXPECT_FALSE(Model::load(kModels + GetParam() + "/bf16", make_cpu_backend(1), lo)->kv_bf16());
+}
+
 // The column-blocked layout that long rows get for decoding, forced onto these small
 // models (32-column segments: every matrix is cut into 2 to 5 of them).
 LoadOptions col_blocked(DType quantize = DType::F32) {
@@ -96,8 +117,11 @@ TEST_P(ModelReference, LogitsQ8_0ColumnBlocked) {
 // The KV cache grows (256 positions, then doubling) by copying each kv head's rows into
 // the new buffer: a sequence that crosses the growth point token by token gives the
 // logits of one prefill of the whole sequence.
-TEST_P(ModelReference, KvCacheGrowthKeepsEveryPosition) {
-  auto model = Model::load(kModels + GetParam() + "/f32", make_cpu_backend(2));
+class KvGrowth : public ::testing::TestWithParam<std::tuple<std::string, LoadOptions::KvCache>> {};
+TEST_P(KvGrowth, KeepsEveryPosition) {
+  LoadOptions lo;
+  lo.kv_cache = std::get<1>(GetParam());
+  auto model = Model::load(kModels + std::get<0>(GetParam()) + "/f32", make_cpu_backend(2), lo);
   const int64_t V = model->config().vocab_size, T = 300;
   std::mt19937 rng(3);
   std::uniform_int_distribution<int32_t> tok(0, int32_t(V - 1));
@@ -111,6 +135,14 @@ TEST_P(ModelReference, KvCacheGrowthKeepsEveryPosition) {
   for (int64_t t = 250; t < T; ++t) model->forward(grown, std::span<const int32_t>(ids.data() + t, 1), got.data());
   for (int64_t v = 0; v < V; ++v) ASSERT_NEAR(got[size_t(v)], want[size_t(v)], 1e-4 * (1 + max_abs(want)));
 }
+INSTANTIATE_TEST_SUITE_P(Fixtures, KvGrowth,
+                         ::testing::Combine(::testing::Values("qwen2-tied", "qwen2-untied-mqa", "llama-untied"),
+                                            ::testing::Values(LoadOptions::KvCache::F32, LoadOptions::KvCache::BF16)),
+                         [](const auto& info) {
+                           std::string s = std::get<0>(info.param);
+                           std::replace(s.begin(), s.end(), '-', '_');
+                           return s + (std::get<1>(info.param) == LoadOptions::KvCache::BF16 ? "_bf16" : "_f32");
+                         });
 
 TEST_P(ModelReference, PrefillThenDecodeEqualsFullPass) {
   const std::string name = GetParam();
@@ -165,6 +197,21 @@ TEST_P(ModelReference, GreedyMatches) {
 TEST_P(ModelReference, LongContextLogits) {
   const std::string name = GetParam();
   auto model = Model::load(kModels + name + "/f32", make_cpu_backend(2));
+  {  // over a bf16 cache: several 256-position chunks of its kernel
+    auto bf16 = Model::load(kModels + name + "/f32", make_cpu_backend(2), bf16_cache());
+    Ref ref(name);
+    auto ids = ref.ids("long_input_ids");
+    auto want = ref.floats("long_logits_f32_weights");
+    const int64_t T = int64_t(ids.size()), V = bf16->config().vocab_size;
+    KVCache kv(*bf16, T);
+    std::vector<float> got(T * V);
+    bf16->forward(kv, ids, got.data(), true);
+    double worst = 0;
+    for (int64_t i = 0; i < T * V; ++i) worst = std::max(worst, double(std::fabs(got[i] - want[i])));
+    std::printf("[ bf16 cache ] %s, %lld positions: max |logit error| = %.3g x max|logit|\n", name.c_str(), (long long)T,
+                worst / max_abs(want));
+    EXPECT_LE(worst, 2e-2 * max_abs(want)) << name;
+  }
   Ref ref(name);
   auto ids = ref.ids("long_input_ids");
   auto want = ref.floats("long_logits_f32_weights");
@@ -222,16 +269,21 @@ TEST_P(ModelReference, Q8_0LogitError) {
 
   // Where the CPU has AVX512-VNNI the matrices were reordered (Q8_0_IL); kept as Q8_0
   // (the int16 kernel) the logits differ only by the two roundings of the activations.
+  // (With an f32 KV cache for both: a bf16 one would round those tiny differences to
+  // whole bf16 steps.)
   if (!cpu::q8_il_path()) return;
   EXPECT_EQ(model->weights().layers[0].w_up.dtype, DType::Q8_0_IL);
+  lo.kv_cache = LoadOptions::KvCache::F32;
+  auto il = Model::load(kModels + name + "/f32", make_cpu_backend(2), lo);
   lo.q8_interleave = false;
   auto plain = Model::load(kModels + name + "/f32", make_cpu_backend(2), lo);
   EXPECT_EQ(plain->weights().layers[0].w_up.dtype, DType::Q8_0);
-  KVCache kv3(*plain, T);
-  std::vector<float> got_plain(T * V);
+  KVCache kv3(*plain, T), kv4(*il, T);
+  std::vector<float> got_plain(T * V), got_il(T * V);
   plain->forward(kv3, std::span<const int32_t>(ids.data(), T), got_plain.data(), true);
+  il->forward(kv4, std::span<const int32_t>(ids.data(), T), got_il.data(), true);
   double diff = 0;
-  for (int64_t i = 0; i < T * V; ++i) diff = std::max(diff, double(std::fabs(got[i] - got_plain[i])));
+  for (int64_t i = 0; i < T * V; ++i) diff = std::max(diff, double(std::fabs(got_il[i] - got_plain[i])));
   std::printf("[ q8_0 ] %s: Q8_0_IL vs Q8_0 int16 path: max |logit difference| = %.3g x max|logit|\n", name.c_str(),
               diff / max_abs(want));
   EXPECT_LT(diff, 1e-3 * max_abs(want));

@@ -45,35 +45,6 @@ int64_t scores_blocks(const float* q, int64_t q_head_stride, int group, const fl
   return j0;
 }
 
-// max of s[0..n)
-inline float row_max(const float* s, int64_t n) {
-  __m512 mx = _mm512_set1_ps(-INFINITY);
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + j));
-  float m = _mm512_reduce_max_ps(mx);
-  for (; j < n; ++j) m = std::fmax(m, s[j]);
-  return m;
-}
-
-// s[j] = exp(s[j] - m) for j < n; returns their sum.
-inline float exp_in_place(float* s, int64_t n, float m) {
-  const __m512 mv = _mm512_set1_ps(m);
-  __m512 sum = _mm512_setzero_ps();
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), mv));
-    _mm512_storeu_ps(s + j, e);
-    sum = _mm512_add_ps(sum, e);
-  }
-  if (j < n) {
-    const __mmask16 msk = static_cast<__mmask16>((1u << (n - j)) - 1);
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(msk, s + j), mv));
-    _mm512_mask_storeu_ps(s + j, msk, e);
-    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(msk, e));
-  }
-  return _mm512_reduce_add_ps(sum);
-}
-
 // Scores from keys in the key-block layout (AttentionShape::key_blocks): per block of 16
 // positions, each head's 16 scores are one vector of FMAs over the dimensions (a key
 // dimension for 16 positions times the query's broadcast value), up to 8 heads at a
@@ -207,7 +178,10 @@ void attention_key_blocks(const float* q, int64_t q_head_stride, int group, cons
     switch (head_dim / 16) {
       case 1: values<1, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
       case 2: values<2, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
+      case 3: values<3, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
       case 4: values<4, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
+      case 5: values<5, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
+      case 6: values<6, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
       case 8: values<8, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
       default: values<16, true>(scratch, pstride, group, cl, vc, kv_stride, q_head_stride, alpha, out, next_k, head_dim, nkeys); break;
     }

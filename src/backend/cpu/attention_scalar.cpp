@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backend/cpu/simd_kernels.h"
+#include "core/dtype.h"
 
 namespace s1::cpu {
 
@@ -31,6 +32,30 @@ void attention_group_scalar(const float* q, int group, const float* k, const flo
       const float pj = score[j] * inv;
       for (int i = 0; i < head_dim; ++i) o[i] += pj * vv[i];
     }
+  }
+}
+
+void attention_group_bf16_scalar(const float* q, int group, const uint16_t* k, const uint16_t* v, int64_t len,
+                                 int head_dim, float scale, float* score, float* out) {
+  auto round = [](float x) { return bf16_to_f32(f32_to_bf16(x)); };
+  for (int h = 0; h < group; ++h) {
+    const float* qv = q + int64_t(h) * head_dim;
+    float mx = -INFINITY;
+    for (int64_t j = 0; j < len; ++j) {
+      float d = 0;
+      for (int i = 0; i < head_dim; ++i) d += round(qv[i]) * bf16_to_f32(k[key_index_bf16(j, i, head_dim)]);
+      score[j] = d * scale;
+      mx = std::max(mx, score[j]);
+    }
+    float sum = 0;
+    for (int64_t j = 0; j < len; ++j) sum += (score[j] = std::exp(score[j] - mx));
+    float* o = out + int64_t(h) * head_dim;
+    std::fill(o, o + head_dim, 0.0f);
+    for (int64_t j = 0; j < len; ++j) {
+      const float pj = round(score[j]);
+      for (int i = 0; i < head_dim; ++i) o[i] += pj * bf16_to_f32(v[value_index_bf16(j, i, head_dim)]);
+    }
+    for (int i = 0; i < head_dim; ++i) o[i] /= sum;
   }
 }
 

@@ -14,6 +14,7 @@
 #include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
+#include "core/dtype.h"
 #include "core/error.h"
 #include "core/streamed_memory.h"
 
@@ -27,7 +28,8 @@ class CpuBackend final : public Backend {
         matmul_rows_(cpu::matmul_rows_for(cpu::best_isa())),
         use_avx512_(cpu::best_isa() == cpu::Isa::Avx512),
         q8_int_(cpu::q8_int_path()),
-        q8_il_(cpu::q8_il_path()) {}
+        q8_il_(cpu::q8_il_path()),
+        bf16_attention_(cpu::bf16_attention_path()) {}
 
   const char* name() const override { return "cpu"; }
   int threads() const override { return threads_; }
@@ -181,11 +183,14 @@ class CpuBackend final : public Backend {
     }
   }
 
-  void attention(const float* q, int n, const float* k_cache, const float* v_cache, int64_t pos0,
+  bool supports_bf16_kv() const override { return bf16_attention_; }
+
+  void attention(const float* q, int n, const void* k_cache, const void* v_cache, int64_t pos0,
                  const AttentionShape& s, float* out) override {
     const int group = s.heads / s.kv_heads;
     const float scale = 1.0f / std::sqrt(float(s.head_dim));
-    const bool simd = use_avx512_ && s.head_dim % 16 == 0 && s.head_dim <= 256 && group <= 256;
+    const bool simd = s.bf16_kv ? bf16_attention_ && group <= 16 && cpu::attention_simd_head_dim(s.head_dim)
+                                : use_avx512_ && group <= 256 && cpu::attention_simd_head_dim(s.head_dim);
     // Work items are (token, kv head): the query heads of a group share each K/V row load.
     const int64_t items = int64_t(n) * s.kv_heads;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, items));
@@ -201,8 +206,17 @@ class CpuBackend final : public Backend {
         const int64_t len = pos0 + t + 1;  // causal: positions 0 .. pos0 + t
         const float* qg = q + t * s.q_stride + int64_t(kvh) * group * s.head_dim;
         float* og = out + t * s.q_stride + int64_t(kvh) * group * s.head_dim;
-        const float* kb = k_cache + int64_t(kvh) * s.kv_head_stride;
-        const float* vb = v_cache + int64_t(kvh) * s.kv_head_stride;
+        if (s.bf16_kv) {
+          const uint16_t* kb = static_cast<const uint16_t*>(k_cache) + int64_t(kvh) * s.kv_head_stride;
+          const uint16_t* vb = static_cast<const uint16_t*>(v_cache) + int64_t(kvh) * s.kv_head_stride;
+          if (simd)
+            cpu::attention_group_bf16_avx512(qg, s.head_dim, group, kb, vb, len, s.head_dim, scale, score.data(), og);
+          else
+            cpu::attention_group_bf16_scalar(qg, group, kb, vb, len, s.head_dim, scale, score.data(), og);
+          continue;
+        }
+        const float* kb = static_cast<const float*>(k_cache) + int64_t(kvh) * s.kv_head_stride;
+        const float* vb = static_cast<const float*>(v_cache) + int64_t(kvh) * s.kv_head_stride;
         if (simd)
           cpu::attention_group_avx512(qg, s.head_dim, group, kb, vb, s.kv_stride, s.key_blocks, len, s.head_dim,
                                       scale, score.data(), og);
@@ -226,13 +240,16 @@ class CpuBackend final : public Backend {
   void copy_strided(float* dst, int64_t dst_stride, const float* src, size_t n) override {
     for (size_t i = 0; i < n; ++i) dst[int64_t(i) * dst_stride] = src[i];
   }
+  void store_bf16(uint16_t* dst, int64_t dst_stride, int group, const float* src, size_t n) override {
+    for (size_t i = 0; i < n; ++i) dst[int64_t(i) / group * dst_stride + int64_t(i) % group] = f32_to_bf16(src[i]);
+  }
   void to_host(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
 
  private:
   int threads_;
   cpu::MatmulRowsFn matmul_rows_;
   bool use_avx512_;
-  bool q8_int_, q8_il_;
+  bool q8_int_, q8_il_, bf16_attention_;
   std::vector<cpu::BlockI16> xq_;  // quantised activations of the current Q8_0 matmul
   cpu::Q8ILInput xil_;             // ... and of the current Q8_0_IL matmul
 };

@@ -33,6 +33,21 @@ bool q8_int_path() {
   return ok;
 }
 
+bool bf16_attention_path() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return best_isa() == Isa::Avx512 && __builtin_cpu_supports("avx512bf16");
+  }();
+  return ok;
+}
+
+bool attention_simd_head_dim(int head_dim) {
+  switch (head_dim) {
+    case 16: case 32: case 48: case 64: case 80: case 96: case 128: case 256: return true;
+    default: return false;
+  }
+}
+
 Isa best_isa() {
   static const Isa chosen = [] {
     Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512 : isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;

@@ -70,6 +70,13 @@ void q8_il_row_to_q8_0(const WeightMatrix& w, int64_t r, BlockQ8_0* dst) {
   }
 }
 
+int64_t q8_il_decode_col_block(int64_t cols) {
+  if (cols <= kQ8ILMaxSegmentCols) return 0;
+  const int64_t segments = (cols + kQ8ILMaxSegmentCols - 1) / kQ8ILMaxSegmentCols;
+  const int64_t per = (cols + segments - 1) / segments;
+  return (per + kQ8GroupCols - 1) / kQ8GroupCols * kQ8GroupCols;
+}
+
 bool can_interleave_q8_0(const WeightMatrix& w) {
   return w.dtype == DType::Q8_0 && w.cols % 32 == 0 && w.rows % kQ8QuadRows == 0 && w.col_block % kQ8GroupCols == 0;
 }

@@ -40,6 +40,18 @@ constexpr int64_t kQ8GroupCols = 32 * kQ8GroupBlocks;
 
 constexpr int64_t kQ8QuadRows = 4;
 
+// Column segment width given to a Q8_0_IL matrix read at every decoded token: 0 (plain
+// rows) up to kQ8ILMaxSegmentCols columns, else the row cut into the fewest segments of at
+// most that many columns, each a whole number of groups (4864 columns: 2560 + 2304).
+// Why: a quad of long rows sweeps the whole activation row (2 bytes a column) between two
+// reads of any part of it; at 4864 columns that is ~11 KB of activations against ~21 KB
+// of weights, which no longer stay together in the 32 KB L1, and the reloads cost the
+// stream from DRAM. Measured on one core over 24 down projections of the 0.5B shape
+// (896 x 4864): plain rows 24-26 GB/s, segments of 2560 30-31 (the gate / up matrices,
+// 896 columns, read 31-32); 1536 28-30, 3072 29-31.
+constexpr int64_t kQ8ILMaxSegmentCols = 2560;
+int64_t q8_il_decode_col_block(int64_t cols);
+
 // Whether a Q8_0 matrix can take the layout (whole quads of rows, column segments that
 // start on groups).
 bool can_interleave_q8_0(const WeightMatrix& w);

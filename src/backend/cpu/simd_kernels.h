@@ -28,6 +28,19 @@ void matmul_rows_avx512(const float* x, int n, int64_t xstride, const WeightMatr
 void attention_group_avx512(const float* q, int64_t q_head_stride, int group, const float* k, const float* v,
                             int64_t kv_stride, bool key_blocks, int64_t len, int head_dim, float scale, float* scratch,
                             float* out);
+// The head sizes the AVX-512 attention kernels take (head_dim / 16 of 1-6, 8 or 16);
+// others go to the scalar reference.
+bool attention_simd_head_dim(int head_dim);
+bool bf16_attention_path();  // AVX-512 chosen (best_isa) and AVX512-BF16 present
+// The same over a bf16 cache (AttentionShape::bf16_kv; k and v offset to the kv head),
+// AVX512-BF16: only where __builtin_cpu_supports("avx512bf16"), for group <= 16 and
+// attention_simd_head_dim. scratch: group * min(len, 256) floats.
+void attention_group_bf16_avx512(const float* q, int64_t q_head_stride, int group, const uint16_t* k, const uint16_t* v,
+                                 int64_t len, int head_dim, float scale, float* scratch, float* out);
+// Scalar reference of that: the query and the probabilities rounded to bf16 as there,
+// sums in f32 (query / output heads head_dim apart; score: len floats).
+void attention_group_bf16_scalar(const float* q, int group, const uint16_t* k, const uint16_t* v, int64_t len,
+                                 int head_dim, float scale, float* score, float* out);
 // Scalar reference of the same (query / output heads head_dim apart).
 void attention_group_scalar(const float* q, int group, const float* k, const float* v, int64_t kv_stride,
                             bool key_blocks, int64_t len, int head_dim, float scale, float* score, float* out);

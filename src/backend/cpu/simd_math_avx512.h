@@ -3,6 +3,9 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cmath>
+#include <cstdint>
+
 namespace s1::cpu {
 namespace {
 
@@ -42,6 +45,36 @@ inline __m512 hsum16(const __m512 a[16]) {
                                   _mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(3, 1, 3, 1)));
   return _mm512_add_ps(_mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(2, 0, 2, 0)),
                        _mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Softmax pieces of the attention kernels:
+// max of s[0..n)
+inline float row_max(const float* s, int64_t n) {
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + j));
+  float m = _mm512_reduce_max_ps(mx);
+  for (; j < n; ++j) m = std::fmax(m, s[j]);
+  return m;
+}
+
+// s[j] = exp(s[j] - m) for j < n; returns their sum.
+inline float exp_in_place(float* s, int64_t n, float m) {
+  const __m512 mv = _mm512_set1_ps(m);
+  __m512 sum = _mm512_setzero_ps();
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), mv));
+    _mm512_storeu_ps(s + j, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (j < n) {
+    const __mmask16 msk = static_cast<__mmask16>((1u << (n - j)) - 1);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(msk, s + j), mv));
+    _mm512_mask_storeu_ps(s + j, msk, e);
+    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(msk, e));
+  }
+  return _mm512_reduce_add_ps(sum);
 }
 
 }  // namespace
