@@ -74,6 +74,9 @@ class Backend {
   // Memory the kernels can read and write (host memory here, device memory in CUDA).
   virtual float* alloc(size_t n_floats) = 0;
   virtual void free(float* p) = 0;
+  // Whether that memory is the host's, so kernels may write straight into a caller's
+  // array (the logits: no 600 KB copy per decoded token).
+  virtual bool host_memory() const { return false; }
 
   // out[t] = table[ids[t]] converted to f32.
   virtual void embed(const int32_t* ids, int n, const WeightMatrix& table, float* out) = 0;

@@ -73,6 +73,7 @@ class ProfiledBackend final : public Backend {
     timed("copy", 0, [&] { inner_->store_bf16(dst, dst_stride, group, src, n); });
   }
   bool supports_bf16_kv() const override { return inner_->supports_bf16_kv(); }
+  bool host_memory() const override { return inner_->host_memory(); }
   void to_host(float* dst, const float* src, size_t n) override {
     timed("to host", 0, [&] { inner_->to_host(dst, src, n); });
   }

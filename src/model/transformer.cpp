@@ -204,7 +204,8 @@ void Model::ensure_scratch(int n) {
   // gate / up also hold new keys / values before they enter the cache
   gate_ = be_->alloc(N * std::max(cfg_.intermediate, cfg_.kv_dim()));
   up_ = be_->alloc(N * std::max(cfg_.intermediate, cfg_.kv_dim()));
-  logits_ = be_->alloc(N * cfg_.vocab_size);
+  // (host backends write the logits straight into the caller's array: Model::head)
+  logits_ = be_->host_memory() ? nullptr : be_->alloc(N * cfg_.vocab_size);
   scratch_n_ = n;
 }
 
@@ -349,6 +350,7 @@ void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<
 void Model::head(const float* rows, int nrows, float* logits) {
   Backend& be = *be_;
   be.rmsnorm(rows, w_.final_norm.data(), nrows, int(cfg_.hidden), float(cfg_.rms_eps), xb_);
+  if (be.host_memory()) return be.matmul(xb_, nrows, w_.lm_head, logits);
   be.matmul(xb_, nrows, w_.lm_head, logits_);
   be.to_host(logits, logits_, size_t(nrows) * cfg_.vocab_size);
 }

@@ -37,6 +37,7 @@ class CpuBackend final : public Backend {
   // Large buffers (the KV cache, read whole at every token) get huge pages.
   float* alloc(size_t n) override { return static_cast<float*>(alloc_streamed(std::max<size_t>(n, 1) * sizeof(float))); }
   void free(float* p) override { free_streamed(p); }
+  bool host_memory() const override { return true; }
 
   void embed(const int32_t* ids, int n, const WeightMatrix& table, float* out) override {
     for (int t = 0; t < n; ++t) {
