@@ -14,6 +14,7 @@
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 #include "backend/cpu/weight_layout.h"
+#include "core/dtype.h"
 #include "core/streamed_memory.h"
 
 namespace s1 {
@@ -150,6 +151,29 @@ void run_attention(benchmark::State& st, bool head_major, bool key_blocks = fals
                       reinterpret_cast<const float*>(c.v[size_t(l)].get()), Caches::Len - 1, shape, c.out.data());
   st.SetBytesProcessed(int64_t(st.iterations()) * Caches::L * Caches::Len * Caches::KVH * Caches::D * 2 * int64_t(sizeof(float)));
 }
+// The same 24 layers' cache in bf16 (AttentionShape::bf16_kv, what the model keeps for
+// non-f32 weights where the CPU has AVX512-BF16): half the bytes (bytes/s counts them).
+void BM_Attention24_Bf16Pairs(benchmark::State& st) {
+  Caches& c = caches();
+  if (!c.be->supports_bf16_kv()) return st.SkipWithError("no AVX512-BF16");
+  // one huge-page buffer for all layers, as the model's cache (per-layer 1 MB buffers would
+  // get 4 KB pages)
+  const size_t elems = size_t(Caches::Len * Caches::KVH * Caches::D);
+  static StreamedBuffer mem;
+  if (!mem) {
+    mem = make_streamed_buffer(2 * Caches::L * elems * sizeof(uint16_t));
+    auto* p = reinterpret_cast<uint16_t*>(mem.get());
+    for (size_t i = 0; i < 2 * Caches::L * elems; ++i) p[i] = f32_to_bf16(0.01f * float(i % 13));
+  }
+  auto* base = reinterpret_cast<const uint16_t*>(mem.get());
+  const AttentionShape shape{Caches::H, Caches::KVH, Caches::D, Caches::H * Caches::D, Caches::D,
+                             Caches::Len * Caches::D, false, true};
+  for (auto _ : st)
+    for (int l = 0; l < Caches::L; ++l)
+      c.be->attention(c.q.data(), 1, base + 2 * l * elems, base + (2 * l + 1) * elems, Caches::Len - 1, shape, c.out.data());
+  st.SetBytesProcessed(int64_t(st.iterations()) * Caches::L * Caches::Len * Caches::KVH * Caches::D * 2 * int64_t(sizeof(uint16_t)));
+}
+BENCHMARK(BM_Attention24_Bf16Pairs)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 void BM_Attention24_InterleavedHeads(benchmark::State& st) { run_attention(st, false); }
 void BM_Attention24_HeadMajor(benchmark::State& st) { run_attention(st, true); }
 void BM_Attention24_HeadMajorKeyBlocks(benchmark::State& st) { run_attention(st, true, true); }

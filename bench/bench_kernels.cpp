@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "core/dtype.h"
 #include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "decode/sampler.h"
@@ -81,6 +82,24 @@ void BM_Attention(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(2 * k.size() * sizeof(float)));
 }
 BENCHMARK(BM_Attention)->ArgsProduct({{512, 4096}, {1, 0}})->UseRealTime();
+
+// The same one-token attention over a bf16 cache in its pair layouts (AttentionShape::
+// bf16_kv): half the bytes; bytes/s counts the bf16 bytes read.
+void BM_AttentionBf16Cache(benchmark::State& st) {
+  const int64_t pos = st.range(0), cap = (pos + 16) / 16 * 16;
+  auto be = make_cpu_backend(2);
+  if (!be->supports_bf16_kv()) return st.SkipWithError("no AVX512-BF16: the bf16 cache would take the scalar path");
+  const int H = 14, KVH = 2, D = 64;
+  std::vector<float> q(H * D, 0.1f), out(H * D);
+  std::vector<uint16_t> k(cap * KVH * D, f32_to_bf16(0.01f)), v(k.size(), f32_to_bf16(0.02f));
+  const AttentionShape shape{H, KVH, D, H * D, D, cap * D, false, true};
+  for (auto _ : st) {
+    be->attention(q.data(), 1, k.data(), v.data(), pos, shape, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(2 * k.size() * sizeof(uint16_t)));
+}
+BENCHMARK(BM_AttentionBf16Cache)->Arg(512)->Arg(4096)->UseRealTime();
 
 void BM_RmsNormRope(benchmark::State& st) {
   auto be = make_cpu_backend(1);

@@ -43,10 +43,13 @@ int run_bench(const BenchOptions& o) {
   if (o.prompt <= 0 || o.gen <= 0) fail("--prompt and --gen must be positive");
 
   if (!o.json) std::fprintf(stderr, "measuring read bandwidth (%d threads)...\n", threads);
-  // The probe runs before the prefill and again after the decode runs, and the higher
-  // reading is the limit reported against: on a shared VM the bandwidth two threads get
-  // moves between two levels (~36 / ~63 GB/s here), and a low reading would flatter us.
-  auto bw = cpu::measure_read_bandwidth(threads);
+  // On a shared VM the bandwidth two threads get moves between levels (~36 / ~63 GB/s
+  // here) within seconds, so one reading at the start says little about a decode run a
+  // minute later. The probe is read before the prefill, and before and after each
+  // stretch of decoding (a quarter of --gen); each stretch is compared with the higher of
+  // the readings around it (a low reading would flatter us).
+  cpu::BandwidthProbe probe(threads);
+  auto bw = probe.measure(5);
   std::vector<double> bw_samples = {bw.gbps};
   const double peak = cpu::measure_fma_peak_gflops(threads);
 
@@ -92,19 +95,37 @@ int run_bench(const BenchOptions& o) {
     dkv.fill_zeros_for_benchmark(pos);
     int32_t id = prompt[0];
     model->forward(dkv, std::span<const int32_t>(&id, 1), logits.data());  // warm-up step
-    double kv_read = 0;
     if (prof) prof->reset();
-    double t1 = now_s();
-    for (int64_t i = 0; i < o.gen; ++i) {
-      kv_read += kv_bytes_per_pos * double(dkv.pos() + 1);
-      id = tok(rng);
-      model->forward(dkv, std::span<const int32_t>(&id, 1), logits.data());
+    const int64_t stretches = std::min<int64_t>(4, o.gen);
+    double before = probe.measure().gbps;
+    bw_samples.push_back(before);
+    double secs = 0, read = 0, allowed = 0;  // seconds decoding, bytes read, bytes the probes allowed
+    for (int64_t s = 0; s < stretches; ++s) {
+      const int64_t n = o.gen * (s + 1) / stretches - o.gen * s / stretches;
+      double kv_read = 0;
+      const double t1 = now_s();
+      for (int64_t i = 0; i < n; ++i) {
+        kv_read += kv_bytes_per_pos * double(dkv.pos() + 1);
+        id = tok(rng);
+        model->forward(dkv, std::span<const int32_t>(&id, 1), logits.data());
+      }
+      const double dt = now_s() - t1;
+      const double after = probe.measure().gbps;
+      bw_samples.push_back(after);
+      secs += dt;
+      read += weight_bytes * double(n) + kv_read;
+      allowed += dt * std::max(before, after) * 1e9;
+      before = after;
     }
-    const double secs = now_s() - t1;
     const double tps = double(o.gen) / secs;
-    const double bytes_per_token = weight_bytes + kv_read / double(o.gen);
+    const double bytes_per_token = read / double(o.gen);
     const double gbps = bytes_per_token * tps / 1e9;
-    nlohmann::json entry = {{"position", pos}, {"tokens_per_s", tps}, {"bytes_per_token", bytes_per_token}, {"gbps", gbps}};
+    nlohmann::json entry = {{"position", pos},
+                            {"tokens_per_s", tps},
+                            {"bytes_per_token", bytes_per_token},
+                            {"gbps", gbps},
+                            {"read_bandwidth_gbps", allowed / secs / 1e9},
+                            {"pct_of_bandwidth", 100.0 * read / allowed}};
     if (prof) {
       nlohmann::json ops = nlohmann::json::array();
       std::vector<std::pair<std::string, ProfiledBackend::Stat>> by_time(prof->stats().begin(), prof->stats().end());
@@ -120,9 +141,7 @@ int run_bench(const BenchOptions& o) {
     }
     decode.push_back(entry);
   }
-  bw_samples.push_back(cpu::measure_read_bandwidth(threads).gbps);
   for (double g : bw_samples) bw.gbps = std::max(bw.gbps, g);
-  for (auto& d : decode) d["pct_of_bandwidth"] = 100.0 * d["gbps"].get<double>() / bw.gbps;
 
   nlohmann::ordered_json j;
   j["model"] = o.model;
@@ -148,15 +167,16 @@ int run_bench(const BenchOptions& o) {
                 ws.params / 1e6, j["weight_dtype"].get<std::string>().c_str());
     std::printf("threads          %d\n", threads);
     std::printf("kv cache         %s, %.0f bytes per position\n", j["kv_cache_dtype"].get<std::string>().c_str(), kv_bytes_per_pos);
-    std::printf("read bandwidth   %.1f GB/s (measured, %zu MiB buffer; the higher of %.1f before, %.1f after)\n", bw.gbps,
-                bw.bytes >> 20, bw_samples.front(), bw_samples.back());
+    std::printf("read bandwidth   %.1f GB/s at most (measured %zu times, %zu MiB buffer; lowest %.1f)\n", bw.gbps,
+                bw_samples.size(), bw.bytes >> 20, *std::min_element(bw_samples.begin(), bw_samples.end()));
     std::printf("f32 FMA peak     %.1f GFLOP/s (measured)\n", peak);
     std::printf("prefill          %.1f tok/s over %lld tokens (%.1f GFLOP/s = %.1f%% of peak: 2 x layer params per token, attention, one head row)\n",
                 prefill_tps, (long long)o.prompt, j["prefill_gflops"].get<double>(), j["prefill_pct_of_peak"].get<double>());
     for (const auto& d : decode)
-      std::printf("decode @%-7lld  %.2f tok/s, %.1f MB/token, %.1f GB/s = %.1f%% of measured bandwidth\n",
+      std::printf("decode @%-7lld  %.2f tok/s, %.1f MB/token, %.1f GB/s = %.1f%% of the %.1f GB/s measured around it\n",
                   (long long)d["position"].get<int64_t>(), d["tokens_per_s"].get<double>(),
-                  d["bytes_per_token"].get<double>() / 1e6, d["gbps"].get<double>(), d["pct_of_bandwidth"].get<double>());
+                  d["bytes_per_token"].get<double>() / 1e6, d["gbps"].get<double>(), d["pct_of_bandwidth"].get<double>(),
+                  d["read_bandwidth_gbps"].get<double>());
     for (const auto& d : decode) {
       if (!d.contains("profile")) continue;
       std::printf("\nprofile @%lld (per token; timing each call slows decode a little)\n", (long long)d["position"].get<int64_t>());

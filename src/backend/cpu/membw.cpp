@@ -46,34 +46,41 @@ double measure_fma_peak_gflops(int threads) {
   return best;
 }
 
-BandwidthResult measure_read_bandwidth(int threads, size_t bytes, int repeats) {
-  if (threads <= 0) threads = omp_get_num_procs();
-  const size_t n = bytes / sizeof(float) / 64 * 64;
+BandwidthProbe::BandwidthProbe(int threads, size_t bytes)
+    : threads_(threads > 0 ? threads : omp_get_num_procs()), n_(bytes / sizeof(float) / 64 * 64) {
   // The same kind of memory the weights and KV cache are read from (huge pages), so the
   // limit the decode speed is compared with is the one it can reach.
-  float* buf = static_cast<float*>(alloc_streamed(n * sizeof(float)));
-  auto sum = best_isa() == Isa::Avx512 ? read_sum_avx512 : best_isa() == Isa::Avx2 ? read_sum_avx2 : read_sum_scalar;
+  buf_ = static_cast<float*>(alloc_streamed(n_ * sizeof(float)));
   // First touch from the threads that will read, so pages sit where they are read.
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (size_t i = 0; i < n; ++i) buf[i] = 1.0f;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+  for (size_t i = 0; i < n_; ++i) buf_[i] = 1.0f;
+}
+
+BandwidthProbe::~BandwidthProbe() { free_streamed(buf_); }
+
+BandwidthResult BandwidthProbe::measure(int repeats) {
+  auto sum = best_isa() == Isa::Avx512 ? read_sum_avx512 : best_isa() == Isa::Avx2 ? read_sum_avx2 : read_sum_scalar;
   double best = 0;
   volatile float sink = 0;
   for (int r = 0; r < repeats + 1; ++r) {
     auto t0 = std::chrono::steady_clock::now();
     float total = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : total)
+#pragma omp parallel num_threads(threads_) reduction(+ : total)
     {
       const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const size_t chunk = (n / nt) / 64 * 64;
-      const size_t b = size_t(t) * chunk, e = t == nt - 1 ? n : b + chunk;
-      total += sum(buf + b, e - b);
+      const size_t chunk = (n_ / nt) / 64 * 64;
+      const size_t b = size_t(t) * chunk, e = t == nt - 1 ? n_ : b + chunk;
+      total += sum(buf_ + b, e - b);
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     sink = sink + total;
-    if (r > 0) best = std::max(best, double(n * sizeof(float)) / s / 1e9);  // run 0 is a warm-up
+    if (r > 0) best = std::max(best, double(n_ * sizeof(float)) / s / 1e9);  // run 0 is a warm-up
   }
-  free_streamed(buf);
-  return {best, n * sizeof(float), threads};
+  return {best, n_ * sizeof(float), threads_};
+}
+
+BandwidthResult measure_read_bandwidth(int threads, size_t bytes, int repeats) {
+  return BandwidthProbe(threads, bytes).measure(repeats);
 }
 
 }  // namespace s1::cpu
