@@ -89,6 +89,28 @@ TEST(CpuBackend, MatmulThreadsAgree) {
   EXPECT_EQ(a, b);
 }
 
+// Several matrices of one input in one call: work items are cut over their rows laid
+// end to end, so an item may span two matrices; every row still gets its own dot product.
+TEST(CpuBackend, MatmulSameInputEqualsSeparateCalls) {
+  std::mt19937 rng(8);
+  for (DType dt : {DType::F32, DType::BF16}) {
+    Weights a = random_weights(dt, 100, 96, rng), b = random_weights(dt, 37, 96, rng), c = random_weights(dt, 5, 96, rng);
+    for (int n : {1, 7}) {
+      std::vector<float> x(size_t(n) * 96);
+      std::normal_distribution<float> nd;
+      for (auto& v : x) v = nd(rng);
+      auto be = make_cpu_backend(2);
+      std::vector<float> ya(size_t(n) * 100), yb(size_t(n) * 37), yc(size_t(n) * 5);
+      be->matmul_same_input(x.data(), n, {{&a.m, ya.data()}, {&b.m, yb.data()}, {&c.m, yc.data()}});
+      for (auto [w, y] : {std::pair{&a, &ya}, std::pair{&b, &yb}, std::pair{&c, &yc}}) {
+        std::vector<float> want(y->size());
+        be->matmul(x.data(), n, w->m, want.data());
+        for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR((*y)[i], want[i], 1e-5f * (1 + std::fabs(want[i]))) << n << " " << i;
+      }
+    }
+  }
+}
+
 TEST(CpuBackend, RmsnormRopeAttentionBasics) {
   auto be = make_cpu_backend(2);
   std::vector<float> x = {1, 2, 3, 4}, w = {1, 1, 1, 1}, y(4);

@@ -69,18 +69,21 @@ class CpuBackend final : public Backend {
   // Up to 8 matmuls of one input. Q8_0 weights on the integer path take the activations
   // quantised to int16 blocks, once per call (O(n x cols), tiny next to the weights);
   // Q8_0_IL weights the same split into bytes (q8_interleaved.h).
-  // Blocks of 16 rows keep every thread's share a multiple of the kernels' row tiles.
-  // Dynamic scheduling: a thread that lost its core to another process for a while does
-  // not hold up the others (static shares made decode stall on a busy machine).
+  // The jobs' rows are laid end to end (each padded to 16) and cut into work items there,
+  // so an item may finish one matrix and start the next: Q, K and V (896 + 128 + 128 rows)
+  // make four equal items, where items cut per matrix gave one thread 704 rows and the
+  // other 448. Blocks of 16 rows keep every thread's share a multiple of the kernels' row
+  // tiles. Dynamic scheduling: a thread that lost its core to another process for a while
+  // does not hold up the others (static shares made decode stall on a busy machine).
   void run_jobs(const float* x, int n, std::initializer_list<MatmulJob> jobs) {
     const MatmulJob* js = jobs.begin();
     const int nj = static_cast<int>(jobs.size());
-    int64_t rows_all = 0;
+    int64_t offs[9] = {0};  // job i's rows at offs[i] .. offs[i] + rows
     bool q8 = false, il = false;
-    for (const auto& j : jobs) {
-      rows_all += j.w->rows;
-      q8 = q8 || (j.w->dtype == DType::Q8_0 && q8_int_);
-      il = il || (j.w->dtype == DType::Q8_0_IL && q8_il_);
+    for (int i = 0; i < nj; ++i) {
+      offs[i + 1] = offs[i] + (js[i].w->rows + 15) / 16 * 16;
+      q8 = q8 || (js[i].w->dtype == DType::Q8_0 && q8_int_);
+      il = il || (js[i].w->dtype == DType::Q8_0_IL && q8_il_);
     }
     const int64_t cols = js[0].w->cols, nb = cols / 32;
     if (q8) {
@@ -88,29 +91,26 @@ class CpuBackend final : public Backend {
       for (int t = 0; t < n; ++t) cpu::quantize_row_i16_avx512(x + int64_t(t) * cols, cols, xq_.data() + t * nb);
     }
     if (il) cpu::prepare_q8_il_input_avx512(x, n, cols, xil_);
-    const int64_t block = n == 1 ? decode_block(rows_all) : 16;
-    int64_t starts[8], total = 0;
-    for (int i = 0; i < nj; ++i) {
-      starts[i] = total;
-      total += (js[i].w->rows + block - 1) / block;
-    }
+    const int64_t block = n == 1 ? decode_block(offs[nj]) : 16;
+    const int64_t total = (offs[nj] + block - 1) / block;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, total));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < total; ++b) {
-      int i = nj - 1;
-      while (starts[i] > b) --i;
-      const WeightMatrix& w = *js[i].w;
-      const int64_t r0 = (b - starts[i]) * block, r1 = std::min(w.rows, r0 + block);
-      if (w.dtype == DType::Q8_0 && q8_int_)
-        for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
-          cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, nb, n, seg, 0, seg.rows, ys, ystride);
-        });
-      else if (w.dtype == DType::Q8_0_IL && q8_il_)
-        for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
-          cpu::matmul_rows_q8_il(xil_, w.segment_col0(s), n, seg, 0, seg.rows, ys, ystride);
-        });
-      else
-        rows_any_layout(x, n, w, r0, r1, js[i].y);
+      for (int i = 0; i < nj; ++i) {
+        const WeightMatrix& w = *js[i].w;
+        const int64_t r0 = std::max(b * block, offs[i]) - offs[i], r1 = std::min((b + 1) * block - offs[i], w.rows);
+        if (r0 >= r1) continue;
+        if (w.dtype == DType::Q8_0 && q8_int_)
+          for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
+            cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, nb, n, seg, 0, seg.rows, ys, ystride);
+          });
+        else if (w.dtype == DType::Q8_0_IL && q8_il_)
+          for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
+            cpu::matmul_rows_q8_il(xil_, w.segment_col0(s), n, seg, 0, seg.rows, ys, ystride);
+          });
+        else
+          rows_any_layout(x, n, w, r0, r1, js[i].y);
+      }
     }
   }
 
