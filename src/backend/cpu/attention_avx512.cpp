@@ -165,13 +165,7 @@ void attention_key_blocks(const float* q, int64_t q_head_stride, int group, cons
       }
     }
     // 2. exponentials against the running maximum
-    for (int h = 0; h < group; ++h) {
-      float* sc = scratch + h * pstride;
-      const float m_new = std::fmax(run_max[h], row_max(sc, cl));
-      alpha[h] = std::exp(run_max[h] - m_new);  // 0 for the first chunk
-      run_max[h] = m_new;
-      run_sum[h] = run_sum[h] * alpha[h] + exp_in_place(sc, cl, m_new);
-    }
+    online_softmax_step(scratch, pstride, group, cl, run_max, run_sum, alpha);
     // 3. the chunk's values into the running output, the next chunk's keys on their way
     const float* next_k = k + (c0 + cl) * head_dim;
     const int64_t nkeys = std::min(kChunk, len - c0 - cl);

@@ -164,14 +164,8 @@ void attention_group_bf16_avx512(const float* q, int64_t q_head_stride, int grou
       }
     }
     // 2. exponentials against the running maximum, rounded to bf16 for the values
-    for (int h = 0; h < group; ++h) {
-      float* sc = scratch + h * pstride;
-      const float m_new = std::fmax(run_max[h], row_max(sc, cl));
-      alpha[h] = std::exp(run_max[h] - m_new);  // 0 for the first chunk
-      run_max[h] = m_new;
-      run_sum[h] = run_sum[h] * alpha[h] + exp_in_place(sc, cl, m_new);
-      to_bf16(sc, cl, pb + h * kChunk);
-    }
+    online_softmax_step(scratch, pstride, group, cl, run_max, run_sum, alpha);
+    for (int h = 0; h < group; ++h) to_bf16(scratch + h * pstride, cl, pb + h * kChunk);
     // 3. the chunk's values into the running output, the next chunk's keys on their way
     const uint16_t* next_k = k + (c0 + cl) * head_dim;
     const int64_t next_lines = std::min(kChunk, len - c0 - cl) * head_dim * 2 / 64;

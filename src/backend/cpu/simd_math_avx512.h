@@ -77,5 +77,20 @@ inline float exp_in_place(float* s, int64_t n, float m) {
   return _mm512_reduce_add_ps(sum);
 }
 
+// One online-softmax step over a chunk of cl scores for each of `group` heads (scores[h]
+// at scores + h * stride): the running maximum moves to take the chunk in, the chunk's
+// scores become exp(score - max) in place, and alpha[h] = exp(old max - new max) is what
+// everything summed before must be scaled by (0 for the first chunk).
+inline void online_softmax_step(float* scores, int64_t stride, int group, int64_t cl, float* run_max, float* run_sum,
+                                float* alpha) {
+  for (int h = 0; h < group; ++h) {
+    float* sc = scores + h * stride;
+    const float m_new = std::fmax(run_max[h], row_max(sc, cl));
+    alpha[h] = std::exp(run_max[h] - m_new);
+    run_max[h] = m_new;
+    run_sum[h] = run_sum[h] * alpha[h] + exp_in_place(sc, cl, m_new);
+  }
+}
+
 }  // namespace
 }  // namespace s1::cpu
