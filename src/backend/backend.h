@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 
 #include "core/dtype.h"
 
@@ -104,6 +105,15 @@ class Backend {
                          const AttentionShape& s, float* out) = 0;
   // Whether attention reads a bf16 cache at full speed (the CPU: AVX512-BF16).
   virtual bool supports_bf16_kv() const { return false; }
+  // A hint: these bytes are read right after the next matmul call (a layer's KV cache,
+  // read by its attention after the Q/K/V matmul), so a backend may pull them toward the
+  // cores while that call streams its weights. Split evenly between the threads in the
+  // order given (regions of kv head h first: its attention runs on one thread).
+  struct Region {
+    const void* data;
+    size_t bytes;
+  };
+  virtual void prefetch_during_next(std::span<const Region> /*regions*/) {}
   // out[i] = silu(gate[i]) * up[i]
   virtual void swiglu(const float* gate, const float* up, size_t n, float* out) = 0;
   // x[i] += y[i]

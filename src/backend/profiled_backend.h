@@ -74,6 +74,7 @@ class ProfiledBackend final : public Backend {
   }
   bool supports_bf16_kv() const override { return inner_->supports_bf16_kv(); }
   bool host_memory() const override { return inner_->host_memory(); }
+  void prefetch_during_next(std::span<const Region> regions) override { inner_->prefetch_during_next(regions); }
   void to_host(float* dst, const float* src, size_t n) override {
     timed("to host", 0, [&] { inner_->to_host(dst, src, n); });
   }

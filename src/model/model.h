@@ -120,6 +120,7 @@ class Model {
   void ensure_scratch(int n);
   void copy_to_streamed_memory(int64_t col_block, bool q8_interleave);
   bool choose_kv_bf16(LoadOptions::KvCache want) const;
+  void prefetch_kv_during_qkv(const KVCache& kv, int64_t l);
   AttentionShape attention_shape(const KVCache& kv) const;
   // Copies n rows of new keys / values (kv_dim apart, as the projections write them) into
   // the cache at positions pos0..pos0+n-1 of layer l.

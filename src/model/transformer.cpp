@@ -234,7 +234,11 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
   // This chunk's keys and values land in scratch (the gate / up buffers, idle until the
   // MLP), are rotated there, then copied into the cache.
   run_layers(
-      ids, n, [&](int64_t) { return std::pair{gate_, up_}; },
+      ids, n,
+      [&](int64_t l) {
+        if (n == 1) prefetch_kv_during_qkv(kv, l);
+        return std::pair{gate_, up_};
+      },
       [&](int64_t l, float* k_new, float* v_new) {
         be.rope(q_, n, int(c.heads), int(c.head_dim), c.q_dim(), pos0, inv_freq_.data());
         be.rope(k_new, n, int(c.kv_heads), int(c.head_dim), KV, pos0, inv_freq_.data());
@@ -282,6 +286,21 @@ void Model::forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t
       });
   for (KVCache* kv : kvs) kv->pos_ += 1;
   head(x_, n, logits);
+}
+
+void Model::prefetch_kv_during_qkv(const KVCache& kv, int64_t l) {
+  // One-token decode: the layer's cache, cold since the previous token (the whole model's
+  // weights streamed through the caches since), is attended right after the Q/K/V matmul.
+  // Head by head, keys then values, so a thread's share is one head's.
+  const size_t used = size_t((kv.pos_ + 15) / 16 * 16) * size_t(kv.head_dim_) * kv.elem_;
+  const size_t head = size_t(kv.cap_ * kv.head_dim_) * kv.elem_;
+  Backend::Region regions[32];
+  const int64_t heads = std::min<int64_t>(kv.kv_heads_, 16);
+  for (int64_t h = 0; h < heads; ++h) {
+    regions[2 * h] = {kv.k_[size_t(l)] + size_t(h) * head, used};
+    regions[2 * h + 1] = {kv.v_[size_t(l)] + size_t(h) * head, used};
+  }
+  be_->prefetch_during_next(std::span<const Backend::Region>(regions, size_t(2 * heads)));
 }
 
 AttentionShape Model::attention_shape(const KVCache& kv) const {

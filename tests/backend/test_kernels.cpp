@@ -111,6 +111,28 @@ TEST(CpuBackend, MatmulSameInputEqualsSeparateCalls) {
   }
 }
 
+// prefetch_during_next is a hint: the matmul it rides on gives the same numbers, whatever
+// the regions (none, empty, fewer or more than the threads, larger than the cap).
+TEST(CpuBackend, PrefetchHintLeavesResultsAlone) {
+  std::mt19937 rng(10);
+  Weights w = random_weights(DType::BF16, 300, 64, rng);
+  std::vector<float> x(64, 0.25f), want(300), got(300);
+  auto be = make_cpu_backend(2);
+  be->matmul(x.data(), 1, w.m, want.data());
+  std::vector<float> big(size_t(1) << 20, 1.0f), small(100, 2.0f);
+  const std::vector<std::vector<Backend::Region>> hints = {
+      {},
+      {{small.data(), 0}},
+      {{small.data(), small.size() * sizeof(float)}},
+      {{big.data(), big.size() * sizeof(float)}, {small.data(), 400}, {big.data() + 100, 64 * 1000}},
+  };
+  for (const auto& h : hints) {
+    be->prefetch_during_next(h);
+    be->matmul(x.data(), 1, w.m, got.data());
+    EXPECT_EQ(got, want) << h.size() << " regions";
+  }
+}
+
 TEST(CpuBackend, RmsnormRopeAttentionBasics) {
   auto be = make_cpu_backend(2);
   std::vector<float> x = {1, 2, 3, 4}, w = {1, 1, 1, 1}, y(4);

@@ -1,6 +1,7 @@
 // The CPU backend: OpenMP threads over the kernels of this folder. Matmuls split the
 // weight rows among threads (each weight byte is read by one thread once per call);
 // attention splits (token, head) pairs.
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -38,6 +39,15 @@ class CpuBackend final : public Backend {
   float* alloc(size_t n) override { return static_cast<float*>(alloc_streamed(std::max<size_t>(n, 1) * sizeof(float))); }
   void free(float* p) override { free_streamed(p); }
   bool host_memory() const override { return true; }
+
+  void prefetch_during_next(std::span<const Region> regions) override {
+    static const bool off = [] {
+      const char* e = std::getenv("S1_KV_PREFETCH");
+      return e && std::strcmp(e, "0") == 0;
+    }();
+    if (off) return;
+    hint_.assign(regions.begin(), regions.end());
+  }
 
   void embed(const int32_t* ids, int n, const WeightMatrix& table, float* out) override {
     for (int t = 0; t < n; ++t) {
@@ -94,8 +104,11 @@ class CpuBackend final : public Backend {
     const int64_t block = n == 1 ? decode_block(offs[nj]) : 16;
     const int64_t total = (offs[nj] + block - 1) / block;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, total));
+    SidePrefetch side(hint_, nt, total);
+    hint_.clear();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < total; ++b) {
+      side.some(omp_get_thread_num());
       for (int i = 0; i < nj; ++i) {
         const WeightMatrix& w = *js[i].w;
         const int64_t r0 = std::max(b * block, offs[i]) - offs[i], r1 = std::min((b + 1) * block - offs[i], w.rows);
@@ -113,6 +126,47 @@ class CpuBackend final : public Backend {
       }
     }
   }
+
+  // prefetch_during_next's regions, cut into one share per thread (in order, whole
+  // regions) and issued a slice per work item, so that they arrive while the thread
+  // streams its weights rather than in one burst that would stall it. Into L2, at most
+  // 512 KB a thread (of the 1 MB L2 here): of larger shares, the first part of every
+  // region (where attention starts reading).
+  struct SidePrefetch {
+    static constexpr size_t kMaxPerThread = size_t(512) << 10;
+    struct Share {
+      std::vector<Region> parts;  // what to prefetch, in order
+      size_t part = 0, off = 0;   // the cursor
+      size_t per_item = 0;        // bytes a work item issues
+    };
+    std::vector<Share> shares;
+    SidePrefetch(const std::vector<Region>& hint, int nt, int64_t items) {
+      if (hint.empty()) return;
+      shares.resize(size_t(nt));
+      for (size_t r = 0; r < hint.size(); ++r) shares[r * size_t(nt) / hint.size()].parts.push_back(hint[r]);
+      const size_t items_per_thread = size_t((items + nt - 1) / nt);
+      for (Share& s : shares) {
+        size_t total = 0;
+        for (const Region& r : s.parts) total += r.bytes;
+        if (total > kMaxPerThread)
+          for (Region& r : s.parts) r.bytes = size_t(double(r.bytes) * double(kMaxPerThread) / double(total));
+        s.per_item = (std::min(total, kMaxPerThread) + items_per_thread - 1) / items_per_thread;
+      }
+    }
+    void some(int t) {  // the next slice of thread t's share
+      if (shares.empty()) return;
+      Share& s = shares[size_t(t)];
+      for (size_t left = s.per_item; left >= 64 && s.part < s.parts.size();) {
+        const Region& r = s.parts[s.part];
+        if (s.off >= r.bytes) {
+          ++s.part, s.off = 0;
+          continue;
+        }
+        _mm_prefetch(static_cast<const char*>(r.data) + s.off, _MM_HINT_T1);
+        s.off += 64, left -= 64;
+      }
+    }
+  };
 
   // y rows r0..r1 (rows w.rows apart per token) = x . w, for either weight layout.
   void rows_any_layout(const float* x, int n, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
@@ -251,6 +305,7 @@ class CpuBackend final : public Backend {
   cpu::MatmulRowsFn matmul_rows_;
   bool use_avx512_;
   bool q8_int_, q8_il_, bf16_attention_;
+  std::vector<Region> hint_;  // prefetch_during_next's, for the next run_jobs
   std::vector<cpu::BlockI16> xq_;  // quantised activations of the current Q8_0 matmul
   cpu::Q8ILInput xil_;             // ... and of the current Q8_0_IL matmul
 };
