@@ -367,6 +367,51 @@ TEST(Attention, Bf16CacheBackendMatchesRowByRow) {
 namespace s1 {
 namespace {
 
+TEST(Elementwise, RmsnormAvx512MatchesScalar) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(12);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  for (int dim : {1, 15, 16, 31, 32, 33, 64, 896, 899}) {
+    std::vector<float> x(static_cast<size_t>(dim)), w(static_cast<size_t>(dim)), got(static_cast<size_t>(dim));
+    for (int i = 0; i < dim; ++i) x[size_t(i)] = nd(rng), w[size_t(i)] = nd(rng);
+    cpu::rmsnorm_row_avx512(x.data(), w.data(), dim, 1e-6f, got.data());
+    double ss = 0;
+    for (float v : x) ss += double(v) * v;
+    const float inv = static_cast<float>(1.0 / std::sqrt(ss / dim + 1e-6));
+    for (int i = 0; i < dim; ++i) {
+      const float want = w[size_t(i)] * (x[size_t(i)] * inv);
+      ASSERT_NEAR(got[size_t(i)], want, 1e-6f * std::fabs(want)) << "dim " << dim << " at " << i;
+    }
+    // in place, as q / k norms run
+    std::vector<float> y = x;
+    cpu::rmsnorm_row_avx512(y.data(), w.data(), dim, 1e-6f, y.data());
+    EXPECT_EQ(y, got) << dim;
+  }
+}
+
+// Rope keeps the cos / sin of the last positions it rotated: calls at other positions, or
+// with other frequencies, must not reuse them.
+TEST(CpuBackend, RopeAtEveryPositionAndFrequency) {
+  auto be = make_cpu_backend(1);
+  const std::vector<double> f1 = {1.0, 0.1}, f2 = {0.5, 0.01};
+  const std::vector<float> x0 = {1, 2, 3, 4, 5, 6, 7, 8};  // two heads of 4
+  for (auto [pos, f] : {std::pair{5, &f1}, std::pair{5, &f1}, std::pair{7, &f1}, std::pair{5, &f2}, std::pair{5, &f1}})
+    for (int n : {1, 2}) {
+      std::vector<float> x(size_t(n) * 8);
+      for (int t = 0; t < n; ++t) std::copy(x0.begin(), x0.end(), x.begin() + t * 8);
+      be->rope(x.data(), n, 2, 4, 8, pos, f->data());
+      for (int t = 0; t < n; ++t)
+        for (int h = 0; h < 2; ++h)
+          for (int i = 0; i < 2; ++i) {
+            const double a = double(pos + t) * (*f)[size_t(i)];
+            const float c = float(std::cos(a)), sn = float(std::sin(a));
+            const float u = x0[size_t(h * 4 + i)], v = x0[size_t(h * 4 + i + 2)];
+            EXPECT_EQ(x[size_t(t * 8 + h * 4 + i)], u * c - v * sn) << pos << " " << n;
+            EXPECT_EQ(x[size_t(t * 8 + h * 4 + i + 2)], v * c + u * sn) << pos << " " << n;
+          }
+    }
+}
+
 TEST(Elementwise, SwigluAvx512MatchesScalar) {
   if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
   std::mt19937 rng(8);

@@ -52,6 +52,9 @@ void matmul_rows_avx512_stream(const float* x, const WeightMatrix& w, int64_t r0
 
 // out[i] = silu(gate[i]) * up[i]
 void swiglu_avx512(const float* gate, const float* up, size_t n, float* out);
+// y = x / rms(x) * w over one row of dim values (the sum of squares in double, as the
+// scalar reference in cpu_backend.cpp; only its summation order differs).
+void rmsnorm_row_avx512(const float* x, const float* w, int dim, float eps, float* y);
 
 // Q8_0 weights times activations already quantised to int16 blocks (xq: n rows of
 // blocks, token t's at xq + t * xq_stride), AVX-512BW. See matmul_q8_i16.cpp.
