@@ -85,12 +85,18 @@ class Backend {
   virtual void matmul(const float* x, int n, const WeightMatrix& w, float* y) = 0;
   // Several matmuls of the same input (Q, K, V; gate, up): one call, so a backend can
   // run them as one parallel region instead of one per matrix.
+  // A job's bias, when given, is added to its rows (y[t][r] += bias[r]) by the same call,
+  // so a backend can add it where the rows are computed instead of in a pass of its own.
   struct MatmulJob {
     const WeightMatrix* w;
     float* y;
+    const float* bias = nullptr;
   };
   virtual void matmul_same_input(const float* x, int n, std::initializer_list<MatmulJob> jobs) {
-    for (const auto& j : jobs) matmul(x, n, *j.w, j.y);
+    for (const auto& j : jobs) {
+      matmul(x, n, *j.w, j.y);
+      if (j.bias) add_bias(j.y, n, int(j.w->rows), j.bias);
+    }
   }
   // y[t][i] += b[i]
   virtual void add_bias(float* y, int n, int dim, const float* b) = 0;

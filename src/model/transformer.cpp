@@ -329,7 +329,7 @@ void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<
                        const std::function<void(int64_t, float*, float*)>& attend) {
   Backend& be = *be_;
   const ModelConfig& c = cfg_;
-  const int H = int(c.hidden), Q = int(c.q_dim()), KV = int(c.kv_dim()), I = int(c.intermediate);
+  const int H = int(c.hidden), I = int(c.intermediate);
   const float eps = float(c.rms_eps);
 
   be.embed(ids, n, w_.embed, x_);
@@ -338,12 +338,10 @@ void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<
     auto [k_new, v_new] = kv_rows(l);
 
     be.rmsnorm(x_, L.attn_norm.data(), n, H, eps, xb_);
-    be.matmul_same_input(xb_, n, {{&L.wq, q_}, {&L.wk, k_new}, {&L.wv, v_new}});
-    if (c.qkv_bias) {
-      be.add_bias(q_, n, Q, L.bq.data());
-      be.add_bias(k_new, n, KV, L.bk.data());
-      be.add_bias(v_new, n, KV, L.bv.data());
-    }
+    // (the Q/K/V biases added by the matmul call itself, where its rows are computed)
+    const bool qb = c.qkv_bias;
+    be.matmul_same_input(xb_, n, {{&L.wq, q_, qb ? L.bq.data() : nullptr}, {&L.wk, k_new, qb ? L.bk.data() : nullptr},
+                                  {&L.wv, v_new, qb ? L.bv.data() : nullptr}});
     if (c.qk_norm) {
       be.rmsnorm(q_, L.q_norm.data(), n * int(c.heads), int(c.head_dim), eps, q_);
       be.rmsnorm(k_new, L.k_norm.data(), n * int(c.kv_heads), int(c.head_dim), eps, k_new);

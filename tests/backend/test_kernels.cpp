@@ -90,7 +90,8 @@ TEST(CpuBackend, MatmulThreadsAgree) {
 }
 
 // Several matrices of one input in one call: work items are cut over their rows laid
-// end to end, so an item may span two matrices; every row still gets its own dot product.
+// end to end, so an item may span two matrices; every row still gets its own dot product,
+// and a job given a bias gets it added to its rows.
 TEST(CpuBackend, MatmulSameInputEqualsSeparateCalls) {
   std::mt19937 rng(8);
   for (DType dt : {DType::F32, DType::BF16}) {
@@ -101,10 +102,13 @@ TEST(CpuBackend, MatmulSameInputEqualsSeparateCalls) {
       for (auto& v : x) v = nd(rng);
       auto be = make_cpu_backend(2);
       std::vector<float> ya(size_t(n) * 100), yb(size_t(n) * 37), yc(size_t(n) * 5);
-      be->matmul_same_input(x.data(), n, {{&a.m, ya.data()}, {&b.m, yb.data()}, {&c.m, yc.data()}});
+      std::vector<float> bias(37);
+      for (auto& v : bias) v = nd(rng);
+      be->matmul_same_input(x.data(), n, {{&a.m, ya.data()}, {&b.m, yb.data(), bias.data()}, {&c.m, yc.data()}});
       for (auto [w, y] : {std::pair{&a, &ya}, std::pair{&b, &yb}, std::pair{&c, &yc}}) {
         std::vector<float> want(y->size());
         be->matmul(x.data(), n, w->m, want.data());
+        if (w == &b) be->add_bias(want.data(), n, 37, bias.data());  // the job given a bias
         for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR((*y)[i], want[i], 1e-5f * (1 + std::fabs(want[i]))) << n << " " << i;
       }
     }

@@ -123,6 +123,11 @@ class CpuBackend final : public Backend {
           });
         else
           rows_any_layout(x, n, w, r0, r1, js[i].y);
+        if (const float* bias = js[i].bias)  // while the rows are in L1
+          for (int t = 0; t < n; ++t) {
+            float* yt = js[i].y + int64_t(t) * w.rows;
+            for (int64_t r = r0; r < r1; ++r) yt[r] += bias[r];
+          }
       }
     }
   }
