@@ -23,7 +23,7 @@ void matmul_rows_avx512(const float* x, int n, int64_t xstride, const WeightMatr
                         float* y, int64_t ystride);
 
 // Attention of `group` query heads sharing one kv head over cache rows 0..len-1
-// (see attention_avx512.cpp). Requires head_dim % 16 == 0, head_dim <= 256, group <= 256.
+// (see attention_avx512.cpp). Requires attention_simd_head_dim(head_dim) and group <= 256.
 // key_blocks: keys in AttentionShape::key_blocks layout (values still kv_stride apart).
 void attention_group_avx512(const float* q, int64_t q_head_stride, int group, const float* k, const float* v,
                             int64_t kv_stride, bool key_blocks, int64_t len, int head_dim, float scale, float* scratch,
