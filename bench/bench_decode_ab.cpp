@@ -6,10 +6,13 @@
 
 #include <sys/mman.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <tuple>
 #include <vector>
 
+#include "backend/cpu/membw.h"
 #include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
@@ -75,6 +78,41 @@ void BM_Gemv_Bf16Dot(benchmark::State& st) {
   for (auto _ : st) cpu::matmul_rows_bf16dot_avx512(h.x.data(), h.m, 0, R, h.y.data());
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(h.m.bytes()));
 }
+// The dispatched bf16 kernel on two threads through the backend, with and without its
+// software prefetch (weight_prefetch_bytes, simd_kernels.h), against a plain two-thread
+// read of as many bytes (BandwidthProbe), the three alternating inside every iteration:
+// this VM's read rate jumps between levels within seconds, and only runs side by side
+// compare. Counters: GB/s of each, and the kernels' fractions of the plain read.
+void BM_Head2Threads_PrefetchOffOn(benchmark::State& st) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) return st.SkipWithError("no AVX-512");
+  HugeHead& h = huge_head();
+  static std::unique_ptr<Backend> be = make_cpu_backend(2);
+  static cpu::BandwidthProbe probe(2, h.bytes);
+  const int keep = cpu::weight_prefetch_bytes();
+  double secs[2] = {0, 0}, read_gbps = 0;
+  int64_t it = 0;
+  for (auto _ : st) {
+    read_gbps += probe.measure(1).gbps;
+    for (int k = 0; k < 2; ++k) {
+      const int on = (k + int(it)) % 2;  // alternate which goes first
+      cpu::set_weight_prefetch_bytes(on ? 4096 : 0);
+      const auto t0 = std::chrono::steady_clock::now();
+      be->matmul(h.x.data(), 1, h.m, h.y.data());
+      secs[on] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    ++it;
+  }
+  cpu::set_weight_prefetch_bytes(keep);
+  const double gb = double(h.bytes) * double(it) / 1e9;
+  read_gbps /= double(it);
+  st.counters["read_GBps"] = read_gbps;
+  st.counters["off_GBps"] = gb / secs[0];
+  st.counters["on_GBps"] = gb / secs[1];
+  st.counters["off_of_read"] = gb / secs[0] / read_gbps;
+  st.counters["on_of_read"] = gb / secs[1] / read_gbps;
+}
+BENCHMARK(BM_Head2Threads_PrefetchOffOn)->UseRealTime()->Iterations(40)->Repetitions(3);
+
 // The down projections of Qwen2.5-0.5B (24 x 896 rows x 4864 columns, bf16, 209 MB):
 // plain rows against the column-blocked layout (WeightMatrix::col_block) that the model
 // gives long rows at load, through the backend's one-token matmul on all cores.

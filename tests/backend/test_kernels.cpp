@@ -3,10 +3,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 #include "core/dtype.h"
@@ -135,6 +137,37 @@ TEST(CpuBackend, PrefetchHintLeavesResultsAlone) {
     be->matmul(x.data(), 1, w.m, got.data());
     EXPECT_EQ(got, want) << h.size() << " regions";
   }
+}
+
+// The one-token kernels' weight prefetch (weight_prefetch_bytes) is only a hint: off, at
+// the default and far ahead (past the matrix's end), the same bits, bf16 and Q8_0_IL.
+TEST(CpuBackend, WeightPrefetchLeavesResultsAlone) {
+  const int keep = cpu::weight_prefetch_bytes();
+  std::mt19937 rng(12);
+  Weights w = random_weights(DType::BF16, 203, 1000, rng);  // odd rows, a 1000 % 64 tail
+  std::vector<cpu::BlockQ8_0> q8(size_t(64 * 1024 / 32));
+  std::vector<float> row(1024);
+  for (int64_t r = 0; r < 64; ++r) {
+    for (auto& v : row) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+    cpu::quantize_row_q8_0(row.data(), 1024, q8.data() + r * 1024 / 32);
+  }
+  WeightMatrix il = {DType::Q8_0, q8.data(), 64, 1024};
+  if (cpu::can_interleave_q8_0(il)) il = cpu::interleave_q8_0_in_place(il);
+  std::vector<float> x(1024);
+  for (auto& v : x) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+  auto be = make_cpu_backend(2);
+  for (const WeightMatrix* m : {&w.m, &il}) {
+    std::vector<float> want(size_t(m->rows)), got(want.size());
+    cpu::set_weight_prefetch_bytes(0);
+    be->matmul(x.data(), 1, *m, want.data());
+    for (int bytes : {4096, 1 << 20}) {
+      cpu::set_weight_prefetch_bytes(bytes);
+      be->matmul(x.data(), 1, *m, got.data());
+      EXPECT_EQ(got, want) << dtype_name(m->dtype) << ", prefetch " << bytes;
+    }
+  }
+  cpu::set_weight_prefetch_bytes(keep);
+  EXPECT_EQ(keep, std::getenv("S1_WEIGHT_PREFETCH") ? keep : 4096);  // the default
 }
 
 TEST(CpuBackend, RmsnormRopeAttentionBasics) {

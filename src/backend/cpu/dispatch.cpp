@@ -28,6 +28,19 @@ bool isa_supported(Isa isa) {
   return false;
 }
 
+namespace {
+int read_weight_prefetch_env() {
+  const char* e = std::getenv("S1_WEIGHT_PREFETCH");
+  if (!e) return 4096;
+  const int v = std::atoi(e);
+  return v < 0 ? 0 : v;
+}
+int g_weight_prefetch_bytes = read_weight_prefetch_env();
+}  // namespace
+
+int weight_prefetch_bytes() { return g_weight_prefetch_bytes; }
+void set_weight_prefetch_bytes(int bytes) { g_weight_prefetch_bytes = bytes < 0 ? 0 : bytes; }
+
 bool q8_int_path() {
   static const bool ok = best_isa() == Isa::Avx512 && !std::getenv("S1_Q8_FLOAT");
   return ok;

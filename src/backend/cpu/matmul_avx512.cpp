@@ -179,26 +179,14 @@ inline void row_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_
 // One token, bf16: 32 weights per 512-bit load, widened with in-lane unpacks (a bf16
 // placed in the high half of a zero 32-bit lane is that f32) instead of the
 // cross-lane vpmovzxwd + shift. The unpacks take the elements of each 128-bit lane in
-// the order {0-3} / {4-7}; x is permuted once per call into the same order, so the
-// dot product is unchanged.
-inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
+// the order {0-3} / {4-7}; xp is x permuted once per call into the same order, so the
+// dot product is unchanged. kPrefetch: weight_prefetch_bytes() != 0 (simd_kernels.h),
+// chosen once per call rather than tested in the loop.
+template <bool kPrefetch>
+void rows_bf16_unpacked(const float* x, const float* xp, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
+                        int64_t pf) {
   const int64_t cols = w.cols;
   const int64_t c32 = cols / 32 * 32;
-  // On the stack for rows up to 4096 columns (every column-blocked segment): x stays in
-  // L1 next to the stack the thread is using anyway.
-  alignas(64) float xp_stack[4096];
-  std::vector<float> xp_heap;
-  float* xp = xp_stack;
-  if (c32 > 4096) {
-    xp_heap.resize(size_t(c32));
-    xp = xp_heap.data();
-  }
-  for (int64_t c = 0; c < c32; c += 32)
-    for (int k = 0; k < 4; ++k)      // 128-bit lane k holds elements c+8k .. c+8k+7
-      for (int i = 0; i < 4; ++i) {
-        xp[c + 4 * k + i] = x[c + 8 * k + i];           // "lo" vector, lane k
-        xp[c + 16 + 4 * k + i] = x[c + 8 * k + 4 + i];  // "hi" vector, lane k
-      }
   const __m512i zero = _mm512_setzero_si512();
   // Row r's 16 partial sums (its four accumulators added).
   auto row_sums = [&](int64_t r) {
@@ -206,6 +194,7 @@ inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, i
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int64_t c = 0;
     for (; c + 64 <= c32; c += 64) {
+      if constexpr (kPrefetch) _mm_prefetch(reinterpret_cast<const char*>(wr + c) + pf, _MM_HINT_T1);  // every other line
       const __m512i v0 = _mm512_loadu_si512(wr + c), v1 = _mm512_loadu_si512(wr + c + 32);
       a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp + c), a0);
       a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp + c + 16), a1);
@@ -227,6 +216,30 @@ inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, i
     return _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
   };
   for (int64_t r = r0; r < r1; ++r) y[r] = _mm512_reduce_add_ps(row_sums(r));
+}
+
+inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
+  const int64_t c32 = w.cols / 32 * 32;
+  // On the stack for rows up to 4096 columns (every column-blocked segment): x stays in
+  // L1 next to the stack the thread is using anyway.
+  alignas(64) float xp_stack[4096];
+  std::vector<float> xp_heap;
+  float* xp = xp_stack;
+  if (c32 > 4096) {
+    xp_heap.resize(size_t(c32));
+    xp = xp_heap.data();
+  }
+  for (int64_t c = 0; c < c32; c += 32)
+    for (int k = 0; k < 4; ++k)      // 128-bit lane k holds elements c+8k .. c+8k+7
+      for (int i = 0; i < 4; ++i) {
+        xp[c + 4 * k + i] = x[c + 8 * k + i];           // "lo" vector, lane k
+        xp[c + 16 + 4 * k + i] = x[c + 8 * k + 4 + i];  // "hi" vector, lane k
+      }
+  const int64_t pf = weight_prefetch_bytes();
+  if (pf)
+    rows_bf16_unpacked<true>(x, xp, w, r0, r1, y, pf);
+  else
+    rows_bf16_unpacked<false>(x, xp, w, r0, r1, y, 0);
 }
 
 template <DType D>

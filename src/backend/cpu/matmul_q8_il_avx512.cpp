@@ -10,12 +10,15 @@
 #include <cstring>
 
 #include "backend/cpu/q8_interleaved.h"
+#include "backend/cpu/simd_kernels.h"
 
 namespace s1::cpu {
 namespace {
 
 // One quad of rows (at `quad`, in the layout of q8_interleaved.h) times token t.
-inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, const uint8_t* quad, float* y) {
+// pf: weight_prefetch_bytes() (simd_kernels.h), every other line of the stream.
+inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, const uint8_t* quad, float* y,
+                      int64_t pf) {
   constexpr int R = int(kQ8QuadRows);
   const int8_t* xh = in.hi + t * in.cols + col0;
   const int8_t* xl = in.lo + t * in.cols + col0;
@@ -32,6 +35,11 @@ inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, cons
     for (int r = 0; r < R; ++r) h[r] = l[r] = _mm512_setzero_si512();
     if (n == 16) {
       for (int k = 0; k < 8; ++k) {
+        if (pf) {  // this k's four lines of weights are 256 bytes
+          const char* at = reinterpret_cast<const char*>(p + 2 * R * 16 + 64 * R * k) + pf;
+          _mm_prefetch(at, _MM_HINT_T1);
+          _mm_prefetch(at + 128, _MM_HINT_T1);
+        }
         const __m512i a = _mm512_loadu_si512(xh + 64 * k), b = _mm512_loadu_si512(xl + 64 * k);
         for (int r = 0; r < R; ++r) {
           const __m512i w = _mm512_loadu_si512(p + 2 * R * 16 + 64 * (R * k + r));
@@ -108,11 +116,12 @@ void matmul_rows_q8_il(const Q8ILInput& in, int64_t col0, int n, const WeightMat
   const int64_t nb = w.cols / 32;
   const size_t quad_bytes = kQ8QuadRows * w.row_bytes(w.cols);
   const auto* base = static_cast<const uint8_t*>(w.data);
+  const int64_t pf = n == 1 ? weight_prefetch_bytes() : 0;  // decode streams; prefill rereads its rows from L1
   // Token by token over the caller's rows (16 at a time for prefill, CpuBackend::run_jobs),
   // which stay in L1 while every token reads them.
   for (int t = 0; t < n; ++t)
     for (int64_t r = r0; r < r1; r += kQ8QuadRows)
-      quad_tile(in, t, col0, nb, base + size_t(r / kQ8QuadRows) * quad_bytes, y + t * ystride + r);
+      quad_tile(in, t, col0, nb, base + size_t(r / kQ8QuadRows) * quad_bytes, y + t * ystride + r, pf);
 }
 
 }  // namespace s1::cpu

@@ -65,6 +65,21 @@ bool q8_int_path();  // AVX-512 present and not disabled by S1_Q8_FLOAT=1
 // quantize_row_i16 (quant.h) vectorised; rounds half to even (the reference: half away).
 void quantize_row_i16_avx512(const float* x, int64_t cols, BlockI16* dst);
 
+// How far ahead (bytes) the one-token weight streams (row_stream_bf16, the Q8_0_IL
+// kernel) prefetch into L2, one prefetch per 128 bytes; 0 turns it off. Default 4096, or
+// env S1_WEIGHT_PREFETCH; the setter is for benchmarks (bench_decode_ab), not for use
+// while kernels run.
+//
+// Why: with two cores reading at once at this VM's high bandwidth level, the hardware
+// prefetchers alone left the bf16 kernel at 0.93 of a plain read of the same matrix
+// (two threads, the 272 MB output head, 136 alternating rounds); prefetching every
+// other line 2-8 KB ahead into L2 brought it to 1.01-1.03 (+10%), and the whole decoded
+// token +6% (bf16) and +3% (Q8_0) at position 512. Into L1 (T0), or every line, it was
+// slower (0.78-0.83 of the plain read): those prefetches compete with the demand loads.
+// At the low level (~32 GB/s) it is neutral.
+int weight_prefetch_bytes();
+void set_weight_prefetch_bytes(int bytes);
+
 enum class Isa { Scalar, Avx2, Avx512 };
 const char* isa_name(Isa isa);
 Isa best_isa();  // what this CPU supports, capped by env S1_ISA=scalar|avx2|avx512
