@@ -13,6 +13,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/q8_interleaved.h"
+#include "backend/cpu/row_shares.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
 #include "core/dtype.h"
@@ -66,34 +67,30 @@ class CpuBackend final : public Backend {
     run_jobs(x, n, jobs);
   }
 
-  // Rows per work item for one token: two long contiguous runs per thread, so each thread
-  // streams through memory the way the hardware prefetchers follow best (32-row items,
-  // interleaved between threads, decoded ~20% slower: 32 vs 39.5 tok/s on the 0.5B shape,
-  // README "Speed"); dynamic scheduling still lets a thread that lost its core for a
-  // while leave its second run to the other.
-  int64_t decode_block(int64_t rows) const {
-    const int64_t per = (rows + 2 * threads_ - 1) / (2 * threads_);
-    return std::max<int64_t>(32, (per + 31) / 32 * 32);
-  }
-
   // Up to 8 matmuls of one input. Q8_0 weights on the integer path take the activations
   // quantised to int16 blocks, once per call (O(n x cols), tiny next to the weights);
   // Q8_0_IL weights the same split into bytes (q8_interleaved.h).
-  // The jobs' rows are laid end to end (each padded to 16) and cut into work items there,
-  // so an item may finish one matrix and start the next: Q, K and V (896 + 128 + 128 rows)
-  // make four equal items, where items cut per matrix gave one thread 704 rows and the
-  // other 448. Blocks of 16 rows keep every thread's share a multiple of the kernels' row
-  // tiles. Dynamic scheduling: a thread that lost its core to another process for a while
-  // does not hold up the others (static shares made decode stall on a busy machine).
+  // The jobs' rows are laid end to end (each padded to 16) and the work is cut there, so a
+  // piece may finish one matrix and start the next: Q, K and V (896 + 128 + 128 rows)
+  // share evenly, where pieces cut per matrix gave one thread 704 rows and the other 448.
+  // Pieces are whole units of 16 rows, a multiple of the kernels' row tiles.
+  // One token: RowShares (row_shares.h), each thread's own run front to back, the rest
+  // taken from the back of the others'. Prefill: 16-row items, dynamic scheduling.
+  // Either way a thread that lost its core to another process for a while does not hold
+  // up the others (static shares made decode stall on a busy machine).
   void run_jobs(const float* x, int n, std::initializer_list<MatmulJob> jobs) {
     const MatmulJob* js = jobs.begin();
     const int nj = static_cast<int>(jobs.size());
     int64_t offs[9] = {0};  // job i's rows at offs[i] .. offs[i] + rows
     bool q8 = false, il = false;
+    int64_t row_bytes = 0, run_bytes = 0;  // a row's bytes; of a row within one column segment
     for (int i = 0; i < nj; ++i) {
       offs[i + 1] = offs[i] + (js[i].w->rows + 15) / 16 * 16;
       q8 = q8 || (js[i].w->dtype == DType::Q8_0 && q8_int_);
       il = il || (js[i].w->dtype == DType::Q8_0_IL && q8_il_);
+      const WeightMatrix& w = *js[i].w;
+      row_bytes = std::max<int64_t>(row_bytes, int64_t(w.row_bytes(w.cols)));
+      run_bytes = std::max<int64_t>(run_bytes, int64_t(w.row_bytes(w.col_block > 0 ? std::min(w.col_block, w.cols) : w.cols)));
     }
     const int64_t cols = js[0].w->cols, nb = cols / 32;
     if (q8) {
@@ -101,17 +98,11 @@ class CpuBackend final : public Backend {
       for (int t = 0; t < n; ++t) cpu::quantize_row_i16_avx512(x + int64_t(t) * cols, cols, xq_.data() + t * nb);
     }
     if (il) cpu::prepare_q8_il_input_avx512(x, n, cols, xil_);
-    const int64_t block = n == 1 ? decode_block(offs[nj]) : 16;
-    const int64_t total = (offs[nj] + block - 1) / block;
-    const int nt = static_cast<int>(std::min<int64_t>(threads_, total));
-    SidePrefetch side(hint_, nt, total);
-    hint_.clear();
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-    for (int64_t b = 0; b < total; ++b) {
-      side.some(omp_get_thread_num());
+    // Virtual rows v0 .. v1 of the jobs laid end to end.
+    auto do_rows = [&](int64_t v0, int64_t v1) {
       for (int i = 0; i < nj; ++i) {
         const WeightMatrix& w = *js[i].w;
-        const int64_t r0 = std::max(b * block, offs[i]) - offs[i], r1 = std::min((b + 1) * block - offs[i], w.rows);
+        const int64_t r0 = std::max(v0, offs[i]) - offs[i], r1 = std::min(v1 - offs[i], w.rows);
         if (r0 >= r1) continue;
         if (w.dtype == DType::Q8_0 && q8_int_)
           for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
@@ -129,6 +120,37 @@ class CpuBackend final : public Backend {
             for (int64_t r = r0; r < r1; ++r) yt[r] += bias[r];
           }
       }
+    };
+    if (n > 1) {
+      const int64_t total = offs[nj] / 16;
+      const int nt = static_cast<int>(std::min<int64_t>(threads_, total));
+      SidePrefetch side(hint_, nt, total);
+      hint_.clear();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+      for (int64_t b = 0; b < total; ++b) {
+        side.some(omp_get_thread_num());
+        do_rows(16 * b, 16 * (b + 1));
+      }
+      return;
+    }
+    // One token. A stolen unit is ~32 KB of weights (at least 16 rows), short enough that
+    // the threads finish within a few microseconds of each other; an owner takes at least
+    // 256 KB of every column segment at a time, so its runs stay long (owners taking 16
+    // rows of the 5 segments of a bf16 down projection, 32 KB of each, were slower).
+    const int64_t unit = 16 * std::max<int64_t>(1, (int64_t(32) << 10) / (16 * std::max<int64_t>(row_bytes, 1)));
+    const int64_t units = (offs[nj] + unit - 1) / unit;
+    const int64_t batch = std::max<int64_t>(1, (int64_t(256) << 10) / (unit * std::max<int64_t>(run_bytes, 1)));
+    const int nt = static_cast<int>(std::min<int64_t>(threads_, units));
+    SidePrefetch side(hint_, nt, (units + batch - 1) / batch);
+    hint_.clear();
+    shares_.reset(units, nt);
+#pragma omp parallel num_threads(nt)
+    {
+      const int t = omp_get_thread_num();
+      shares_.run(t, batch, [&](int64_t first, int64_t count) {
+        side.some(t);
+        do_rows(first * unit, std::min((first + count) * unit, offs[nj]));
+      });
     }
   }
 
@@ -338,6 +360,7 @@ class CpuBackend final : public Backend {
   bool use_avx512_;
   bool q8_int_, q8_il_, bf16_attention_;
   std::vector<Region> hint_;  // prefetch_during_next's, for the next run_jobs
+  cpu::RowShares shares_;     // run_jobs' one-token work sharing
   RopeTable rope_;
   std::vector<cpu::BlockI16> xq_;  // quantised activations of the current Q8_0 matmul
   cpu::Q8ILInput xil_;             // ... and of the current Q8_0_IL matmul
