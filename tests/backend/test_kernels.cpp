@@ -170,6 +170,18 @@ TEST(CpuBackend, WeightPrefetchLeavesResultsAlone) {
   EXPECT_EQ(keep, std::getenv("S1_WEIGHT_PREFETCH") ? keep : 4096);  // the default
 }
 
+// A matrix with no rows is nothing to do, on every path (OpenMP must not be asked for
+// zero threads).
+TEST(CpuBackend, MatmulOfNoRowsDoesNothing) {
+  std::vector<float> x(3 * 64, 1.0f), y(4, 7.0f);
+  std::vector<uint16_t> w(64, 0x3f80);
+  auto be = make_cpu_backend(2);
+  for (int n : {1, 3}) {
+    be->matmul(x.data(), n, WeightMatrix{DType::BF16, w.data(), 0, 64}, y.data());
+    EXPECT_EQ(y, std::vector<float>(4, 7.0f));
+  }
+}
+
 TEST(CpuBackend, RmsnormRopeAttentionBasics) {
   auto be = make_cpu_backend(2);
   std::vector<float> x = {1, 2, 3, 4}, w = {1, 1, 1, 1}, y(4);

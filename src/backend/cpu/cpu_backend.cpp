@@ -98,6 +98,7 @@ class CpuBackend final : public Backend {
       for (int t = 0; t < n; ++t) cpu::quantize_row_i16_avx512(x + int64_t(t) * cols, cols, xq_.data() + t * nb);
     }
     if (il) cpu::prepare_q8_il_input_avx512(x, n, cols, xil_);
+    if (offs[nj] == 0) return hint_.clear();  // no rows at all (OpenMP wants at least one thread)
     // Virtual rows v0 .. v1 of the jobs laid end to end.
     auto do_rows = [&](int64_t v0, int64_t v1) {
       for (int i = 0; i < nj; ++i) {
