@@ -1,5 +1,6 @@
 // RowShares (backend/cpu/row_shares.h): every unit is done exactly once, owners go front to
-// back in runs, and thieves take from the back, whatever the interleaving of the threads.
+// back in runs that halve towards the end of their share, and thieves take from the back,
+// whatever the interleaving of the threads.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -17,7 +18,8 @@ TEST(RowShares, OneThreadTakesItsShareInRunsThenNothing) {
   s.reset(10, 1);
   std::vector<std::pair<int64_t, int64_t>> runs;
   s.run(0, 4, [&](int64_t first, int64_t count) { runs.emplace_back(first, count); });
-  EXPECT_EQ(runs, (std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {4, 4}, {8, 2}}));
+  // 4 of 10, then at most half of what is left: 3 of 6, 2 of 3, 1 of 1
+  EXPECT_EQ(runs, (std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {4, 3}, {7, 2}, {9, 1}}));
   int64_t got = 0;
   EXPECT_EQ(s.take_front(0, 4, got), -1);
   EXPECT_EQ(s.take_back(0), -1);
@@ -34,7 +36,9 @@ TEST(RowShares, SharesAreContiguousAndThievesTakeFromTheBack) {
   EXPECT_EQ(s.take_front(1, 2, got), -1);
   EXPECT_EQ(s.take_back(2), 9);
   EXPECT_EQ(s.take_front(2, 100, got), 6);
-  EXPECT_EQ(got, 3);
+  EXPECT_EQ(got, 2);  // half of the 3 left, rounded up: a unit stays for a thief
+  EXPECT_EQ(s.take_back(2), 8);
+  EXPECT_EQ(s.take_front(2, 100, got), -1);
   EXPECT_EQ(s.take_front(0, 1, got), 0);
 }
 

@@ -135,9 +135,10 @@ class CpuBackend final : public Backend {
       return;
     }
     // One token. A stolen unit is ~32 KB of weights (at least 16 rows), short enough that
-    // the threads finish within a few microseconds of each other; an owner takes at least
-    // 256 KB of every column segment at a time, so its runs stay long (owners taking 16
-    // rows of the 5 segments of a bf16 down projection, 32 KB of each, were slower).
+    // the threads finish within a few microseconds of each other; an owner takes 256 KB of
+    // every column segment at a time (less only towards the end of its share, row_shares.h),
+    // so its runs stay long (owners taking 16 rows of the 5 segments of a bf16 down
+    // projection, 32 KB of each, were slower).
     const int64_t unit = 16 * std::max<int64_t>(1, (int64_t(32) << 10) / (16 * std::max<int64_t>(row_bytes, 1)));
     const int64_t units = (offs[nj] + unit - 1) / unit;
     const int64_t batch = std::max<int64_t>(1, (int64_t(256) << 10) / (unit * std::max<int64_t>(run_bytes, 1)));
