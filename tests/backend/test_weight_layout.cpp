@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_blocks.h"
 #include "backend/cpu/simd_kernels.h"
@@ -103,6 +104,72 @@ TEST(ColBlocked, PlainWhenRowsAreShortOrBlocksWouldSplit) {
   // K-quant blocks are 256 wide: a 96-column block would cut them
   EXPECT_EQ(cpu::decode_col_block(WeightMatrix{DType::Q4_K, nullptr, 10, 1024}, 96), 0);
   EXPECT_THROW(cpu::decode_col_block(short_rows, 100), Error);
+}
+
+// One-token matmuls run every column segment of every job as its own run of rows (the
+// runs end to end, shared among threads); later segments' sums join segment 0's after
+// the threads do, then the bias. Several segmented and plain jobs of one input, a bias on
+// each, 1-3 threads: Q8_0_IL rows equal the same rows of a prefill call bit for bit (its
+// kernel sums in one order whatever the token count), and every job matches the scalar
+// reference of its plain matrix plus its bias.
+TEST(ColBlocked, OneTokenSegmentRunsMatchPrefillAndReference) {
+  std::mt19937 rng(11);
+  const int64_t cols = 2560;
+  struct Job {
+    DType dtype;
+    int64_t rows, block;
+    std::vector<uint8_t> plain, stored;
+    WeightMatrix plain_m, m;
+    std::vector<float> bias;
+  };
+  std::vector<Job> jobs(4);
+  const DType dts[4] = {DType::Q8_0, DType::BF16, DType::BF16, DType::Q8_0};
+  const int64_t rows[4] = {68, 37, 5, 24}, blocks[4] = {1024, 512, 0, 0};
+  std::normal_distribution<float> nd;
+  for (int i = 0; i < 4; ++i) {
+    Job& j = jobs[size_t(i)];
+    j.dtype = dts[i], j.rows = rows[i], j.block = blocks[i];
+    j.plain = random_matrix(j.dtype, j.rows, cols, rng);
+    j.plain_m = WeightMatrix{j.dtype, j.plain.data(), j.rows, cols};
+    j.stored.resize(j.plain_m.bytes());
+    j.m = cpu::copy_col_blocked(j.plain_m, j.block, j.stored.data());
+    if (j.dtype == DType::Q8_0 && cpu::q8_il_path()) j.m = cpu::interleave_q8_0_in_place(j.m);
+    j.bias.resize(size_t(j.rows));
+    for (auto& v : j.bias) v = nd(rng);
+  }
+  ASSERT_EQ(jobs[0].m.segments(), 3);
+  ASSERT_EQ(jobs[1].m.segments(), 5);
+  const int n = 3;
+  std::vector<float> x(size_t(n * cols));
+  for (auto& v : x) v = nd(rng);
+  for (int threads : {1, 2, 3}) {
+    auto be = make_cpu_backend(threads);
+    std::vector<std::vector<float>> one(4), many(4);
+    for (size_t i = 0; i < 4; ++i) {
+      one[i].assign(size_t(jobs[i].rows), NAN);
+      many[i].assign(size_t(n * jobs[i].rows), NAN);
+    }
+    auto call = [&](int tokens, std::vector<std::vector<float>>& ys) {
+      be->matmul_same_input(x.data(), tokens,
+                            {{&jobs[0].m, ys[0].data(), jobs[0].bias.data()}, {&jobs[1].m, ys[1].data(), jobs[1].bias.data()},
+                             {&jobs[2].m, ys[2].data(), jobs[2].bias.data()}, {&jobs[3].m, ys[3].data(), jobs[3].bias.data()}});
+    };
+    call(1, one);
+    call(n, many);
+    for (int i = 0; i < 4; ++i) {
+      const Job& j = jobs[size_t(i)];
+      std::vector<float> ref(size_t(j.rows));
+      cpu::matmul_rows_scalar(x.data(), 1, cols, j.plain_m, 0, j.rows, ref.data(), j.rows);
+      for (int64_t r = 0; r < j.rows; ++r) {
+        const float want = ref[size_t(r)] + j.bias[size_t(r)], got = one[size_t(i)][size_t(r)];
+        // (Q8_0_IL rounds the activations to int16 per block of 32: ~1e-4 of each)
+        ASSERT_NEAR(got, want, 2e-3f * std::sqrt(float(cols))) << threads << " threads, job " << i << " row " << r;
+        if (j.m.dtype == DType::Q8_0_IL) {
+          ASSERT_EQ(got, many[size_t(i)][size_t(r)]) << threads << " threads, job " << i << " row " << r;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -74,23 +74,16 @@ class CpuBackend final : public Backend {
   // piece may finish one matrix and start the next: Q, K and V (896 + 128 + 128 rows)
   // share evenly, where pieces cut per matrix gave one thread 704 rows and the other 448.
   // Pieces are whole units of 16 rows, a multiple of the kernels' row tiles.
-  // One token: RowShares (row_shares.h), each thread's own run front to back, the rest
-  // taken from the back of the others'. Prefill: 16-row items, dynamic scheduling.
+  // One token: one_token (below). Prefill: 16-row items, dynamic scheduling.
   // Either way a thread that lost its core to another process for a while does not hold
   // up the others (static shares made decode stall on a busy machine).
   void run_jobs(const float* x, int n, std::initializer_list<MatmulJob> jobs) {
     const MatmulJob* js = jobs.begin();
     const int nj = static_cast<int>(jobs.size());
-    int64_t offs[9] = {0};  // job i's rows at offs[i] .. offs[i] + rows
     bool q8 = false, il = false;
-    int64_t row_bytes = 0, run_bytes = 0;  // a row's bytes; of a row within one column segment
     for (int i = 0; i < nj; ++i) {
-      offs[i + 1] = offs[i] + (js[i].w->rows + 15) / 16 * 16;
       q8 = q8 || (js[i].w->dtype == DType::Q8_0 && q8_int_);
       il = il || (js[i].w->dtype == DType::Q8_0_IL && q8_il_);
-      const WeightMatrix& w = *js[i].w;
-      row_bytes = std::max<int64_t>(row_bytes, int64_t(w.row_bytes(w.cols)));
-      run_bytes = std::max<int64_t>(run_bytes, int64_t(w.row_bytes(w.col_block > 0 ? std::min(w.col_block, w.cols) : w.cols)));
     }
     const int64_t cols = js[0].w->cols, nb = cols / 32;
     if (q8) {
@@ -98,6 +91,9 @@ class CpuBackend final : public Backend {
       for (int t = 0; t < n; ++t) cpu::quantize_row_i16_avx512(x + int64_t(t) * cols, cols, xq_.data() + t * nb);
     }
     if (il) cpu::prepare_q8_il_input_avx512(x, n, cols, xil_);
+    if (n == 1) return one_token(x, js, nj);
+    int64_t offs[9] = {0};  // job i's rows at offs[i] .. offs[i] + rows
+    for (int i = 0; i < nj; ++i) offs[i + 1] = offs[i] + (js[i].w->rows + 15) / 16 * 16;
     if (offs[nj] == 0) return hint_.clear();  // no rows at all (OpenMP wants at least one thread)
     // Virtual rows v0 .. v1 of the jobs laid end to end.
     auto do_rows = [&](int64_t v0, int64_t v1) {
@@ -105,16 +101,9 @@ class CpuBackend final : public Backend {
         const WeightMatrix& w = *js[i].w;
         const int64_t r0 = std::max(v0, offs[i]) - offs[i], r1 = std::min(v1 - offs[i], w.rows);
         if (r0 >= r1) continue;
-        if (w.dtype == DType::Q8_0 && q8_int_)
-          for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
-            cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, nb, n, seg, 0, seg.rows, ys, ystride);
-          });
-        else if (w.dtype == DType::Q8_0_IL && q8_il_)
-          for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
-            cpu::matmul_rows_q8_il(xil_, w.segment_col0(s), n, seg, 0, seg.rows, ys, ystride);
-          });
-        else
-          rows_any_layout(x, n, w, r0, r1, js[i].y);
+        for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
+          segment_rows(x, n, w, s, seg, ys, ystride);
+        });
         if (const float* bias = js[i].bias)  // while the rows are in L1
           for (int t = 0; t < n; ++t) {
             float* yt = js[i].y + int64_t(t) * w.rows;
@@ -122,25 +111,75 @@ class CpuBackend final : public Backend {
           }
       }
     };
-    if (n > 1) {
-      const int64_t total = offs[nj] / 16;
-      const int nt = static_cast<int>(std::min<int64_t>(threads_, total));
-      SidePrefetch side(hint_, nt, total);
-      hint_.clear();
+    const int64_t total = offs[nj] / 16;
+    const int nt = static_cast<int>(std::min<int64_t>(threads_, total));
+    SidePrefetch side(hint_, nt, total);
+    hint_.clear();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-      for (int64_t b = 0; b < total; ++b) {
-        side.some(omp_get_thread_num());
-        do_rows(16 * b, 16 * (b + 1));
-      }
-      return;
+    for (int64_t b = 0; b < total; ++b) {
+      side.some(omp_get_thread_num());
+      do_rows(16 * b, 16 * (b + 1));
     }
-    // One token. A stolen unit is ~32 KB of weights (at least 16 rows), short enough that
-    // the threads finish within a few microseconds of each other; an owner takes 256 KB of
-    // every column segment at a time (less only towards the end of its share, row_shares.h),
-    // so its runs stay long (owners taking 16 rows of the 5 segments of a bf16 down
-    // projection, 32 KB of each, were slower).
-    const int64_t unit = 16 * std::max<int64_t>(1, (int64_t(32) << 10) / (16 * std::max<int64_t>(row_bytes, 1)));
-    const int64_t units = (offs[nj] + unit - 1) / unit;
+  }
+
+  // y (rows of `seg`, ystride apart per token) = x . segment s of w, whichever kernel
+  // takes w's layout.
+  void segment_rows(const float* x, int n, const WeightMatrix& w, int64_t s, const WeightMatrix& seg, float* y,
+                    int64_t ystride) {
+    if (w.dtype == DType::Q8_0 && q8_int_)
+      cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, w.cols / 32, n, seg, 0, seg.rows, y, ystride);
+    else if (w.dtype == DType::Q8_0_IL && q8_il_)
+      cpu::matmul_rows_q8_il(xil_, w.segment_col0(s), n, seg, 0, seg.rows, y, ystride);
+    else
+      matmul_rows_(x + w.segment_col0(s), n, w.cols, seg, 0, seg.rows, y, ystride);
+  }
+
+  // One token. Every column segment of every job is a run of rows, and the runs are laid
+  // end to end in storage order, so a thread's share is one stream through memory.
+  // Work is shared by RowShares (row_shares.h): each thread its own share front to back,
+  // the rest taken from the back of the others'. A stolen unit is ~32 KB of weights (at
+  // least 16 rows), short enough that the threads finish within a few microseconds of
+  // each other; an owner claims 256 KB at a time (less towards the end of its share).
+  // Why segment by segment: when a claim of rows ran through all of a matrix's segments,
+  // a thread jumped between as many streams every 256 KB, and each jump cost the stream's
+  // ramp. Measured on the 0.5B shape's down projection (Q8_0_IL, 896 x 4864 in segments
+  // of 2560 + 2304 columns), 24 cold copies: one thread 0.86 -> 0.95 of a plain read, two
+  // threads +1.6%; in the model, in-process A/B at 512: Q8_0 +1.6%, bf16 (5 segments)
+  // +3.0% at this VM's high bandwidth level.
+  // Segment 0 writes y; later segments write parts_, added to y after the threads join,
+  // in segment order and then the bias: the order for_each_segment sums in, so decode and
+  // prefill agree bit for bit.
+  void one_token(const float* x, const MatmulJob* js, int nj) {
+    runs_.clear();
+    int64_t total = 0, run_bytes = 0;
+    size_t part_floats = 0;
+    for (int i = 0; i < nj; ++i) {
+      const WeightMatrix& w = *js[i].w;
+      for (int64_t s = 0; s < w.segments(); ++s) {
+        runs_.push_back({i, s, total, s == 0 ? size_t(0) : part_floats});
+        total += (w.rows + 15) / 16 * 16;
+        if (s > 0) part_floats += size_t(w.rows);
+        const int64_t seg_cols = w.segment(s, 0, 0).cols;
+        run_bytes = std::max<int64_t>(run_bytes, int64_t(w.row_bytes(seg_cols)));
+      }
+    }
+    if (total == 0) return hint_.clear();  // no rows at all (OpenMP wants at least one thread)
+    if (parts_.size() < part_floats) parts_.resize(part_floats);
+    // Virtual rows v0 .. v1 of the runs laid end to end.
+    auto do_runs = [&](int64_t v0, int64_t v1) {
+      for (const Run& run : runs_) {
+        const MatmulJob& job = js[run.job];
+        const WeightMatrix& w = *job.w;
+        const int64_t r0 = std::max(v0, run.v0) - run.v0, r1 = std::min(v1 - run.v0, w.rows);
+        if (r0 >= r1) continue;
+        float* out = run.seg == 0 ? job.y : parts_.data() + run.part;
+        segment_rows(x, 1, w, run.seg, w.segment(run.seg, r0, r1), out + r0, w.rows);
+        if (job.bias && w.segments() == 1)  // while the rows are in L1
+          for (int64_t r = r0; r < r1; ++r) out[r] += job.bias[r];
+      }
+    };
+    const int64_t unit = 16 * std::max<int64_t>(1, (int64_t(32) << 10) / (16 * std::max<int64_t>(run_bytes, 1)));
+    const int64_t units = (total + unit - 1) / unit;
     const int64_t batch = std::max<int64_t>(1, (int64_t(256) << 10) / (unit * std::max<int64_t>(run_bytes, 1)));
     const int nt = static_cast<int>(std::min<int64_t>(threads_, units));
     SidePrefetch side(hint_, nt, (units + batch - 1) / batch);
@@ -151,8 +190,18 @@ class CpuBackend final : public Backend {
       const int t = omp_get_thread_num();
       shares_.run(t, batch, [&](int64_t first, int64_t count) {
         side.some(t);
-        do_rows(first * unit, std::min((first + count) * unit, offs[nj]));
+        do_runs(first * unit, std::min((first + count) * unit, total));
       });
+    }
+    for (int i = 0; i < nj; ++i) {
+      const WeightMatrix& w = *js[i].w;
+      if (w.segments() == 1) continue;
+      float* y = js[i].y;
+      for (const Run& run : runs_)
+        if (run.job == i && run.seg > 0)
+          for (int64_t r = 0; r < w.rows; ++r) y[r] += parts_[run.part + size_t(r)];
+      if (const float* bias = js[i].bias)
+        for (int64_t r = 0; r < w.rows; ++r) y[r] += bias[r];
     }
   }
 
@@ -196,13 +245,6 @@ class CpuBackend final : public Backend {
       }
     }
   };
-
-  // y rows r0..r1 (rows w.rows apart per token) = x . w, for either weight layout.
-  void rows_any_layout(const float* x, int n, const WeightMatrix& w, int64_t r0, int64_t r1, float* y) {
-    for_each_segment(n, w, r0, r1, y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
-      matmul_rows_(x + w.segment_col0(s), n, w.cols, seg, 0, seg.rows, ys, ystride);
-    });
-  }
 
   // Runs kernel(s, segment s of rows r0..r1, out, out_stride) over the column segments of
   // w: the first writes y, the others write a per-thread buffer that is added to y.
@@ -366,6 +408,13 @@ class CpuBackend final : public Backend {
   RopeTable rope_;
   std::vector<cpu::BlockI16> xq_;  // quantised activations of the current Q8_0 matmul
   cpu::Q8ILInput xil_;             // ... and of the current Q8_0_IL matmul
+  struct Run {      // one_token's: segment `seg` of job `job`, at virtual row v0
+    int job;
+    int64_t seg, v0;
+    size_t part;    // where its sums go in parts_ (segments after the first)
+  };
+  std::vector<Run> runs_;
+  std::vector<float> parts_;
 };
 
 }  // namespace
