@@ -137,9 +137,10 @@ class CpuBackend final : public Backend {
   // One token. Every column segment of every job is a run of rows, and the runs are laid
   // end to end in storage order, so a thread's share is one stream through memory.
   // Work is shared by RowShares (row_shares.h): each thread its own share front to back,
-  // the rest taken from the back of the others'. A stolen unit is ~32 KB of weights (at
-  // least 16 rows), short enough that the threads finish within a few microseconds of
-  // each other; an owner claims 256 KB at a time (less towards the end of its share).
+  // then the back half of what is left of another's. The unit of work is ~32 KB of
+  // weights (at least 16 rows), short enough that the threads finish within a few
+  // microseconds of each other; an owner claims 256 KB at a time (less towards the end
+  // of its share).
   // Why segment by segment: when a claim of rows ran through all of a matrix's segments,
   // a thread jumped between as many streams every 256 KB, and each jump cost the stream's
   // ramp. Measured on the 0.5B shape's down projection (Q8_0_IL, 896 x 4864 in segments
