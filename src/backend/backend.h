@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -120,6 +121,11 @@ class Backend {
     size_t bytes;
   };
   virtual void prefetch_during_next(std::span<const Region> /*regions*/) {}
+  // Runs `body`, one decoded token's forward pass, so that the backend's parallel calls
+  // inside it start cheaply: the CPU backend keeps its threads waiting on a spin for the
+  // whole body instead of starting a parallel region for every matmul. Exceptions from
+  // body propagate.
+  virtual void token_session(const std::function<void()>& body) { body(); }
   // out[i] = silu(gate[i]) * up[i]
   virtual void swiglu(const float* gate, const float* up, size_t n, float* out) = 0;
   // x[i] += y[i]

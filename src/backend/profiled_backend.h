@@ -75,6 +75,7 @@ class ProfiledBackend final : public Backend {
   bool supports_bf16_kv() const override { return inner_->supports_bf16_kv(); }
   bool host_memory() const override { return inner_->host_memory(); }
   void prefetch_during_next(std::span<const Region> regions) override { inner_->prefetch_during_next(regions); }
+  void token_session(const std::function<void()>& body) override { inner_->token_session(body); }
   void to_host(float* dst, const float* src, size_t n) override {
     timed("to host", 0, [&] { inner_->to_host(dst, src, n); });
   }

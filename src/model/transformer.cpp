@@ -233,22 +233,29 @@ void Model::forward_chunk(KVCache& kv, const int32_t* ids, int n, float* logits,
   const AttentionShape shape = attention_shape(kv);
   // This chunk's keys and values land in scratch (the gate / up buffers, idle until the
   // MLP), are rotated there, then copied into the cache.
-  run_layers(
-      ids, n,
-      [&](int64_t l) {
-        if (n == 1) prefetch_kv_during_qkv(kv, l);
-        return std::pair{gate_, up_};
-      },
-      [&](int64_t l, float* k_new, float* v_new) {
-        be.rope(q_, n, int(c.heads), int(c.head_dim), c.q_dim(), pos0, inv_freq_.data());
-        be.rope(k_new, n, int(c.kv_heads), int(c.head_dim), KV, pos0, inv_freq_.data());
-        store_kv(kv, l, k_new, v_new, n, pos0);
-        be.attention(q_, n, kv.k_[l], kv.v_[l], pos0, shape, att_);
-      });
+  auto pass = [&] {
+    run_layers(
+        ids, n,
+        [&](int64_t l) {
+          if (n == 1) prefetch_kv_during_qkv(kv, l);
+          return std::pair{gate_, up_};
+        },
+        [&](int64_t l, float* k_new, float* v_new) {
+          be.rope(q_, n, int(c.heads), int(c.head_dim), c.q_dim(), pos0, inv_freq_.data());
+          be.rope(k_new, n, int(c.kv_heads), int(c.head_dim), KV, pos0, inv_freq_.data());
+          store_kv(kv, l, k_new, v_new, n, pos0);
+          be.attention(q_, n, kv.k_[l], kv.v_[l], pos0, shape, att_);
+        });
+    // Only the rows whose logits are wanted go through the (large) output head.
+    if (logits) head(all_logits ? x_ : x_ + int64_t(n - 1) * c.hidden, all_logits ? n : 1, logits);
+  };
+  // One decoded token: ~100 short parallel calls, which the backend can start cheaply
+  // inside a session (Backend::token_session); prefill's few long ones need not.
+  if (n == 1)
+    be.token_session(pass);
+  else
+    pass();
   kv.pos_ = pos0 + n;
-  if (!logits) return;
-  // Only the rows whose logits are wanted go through the (large) output head.
-  head(all_logits ? x_ : x_ + int64_t(n - 1) * c.hidden, all_logits ? n : 1, logits);
 }
 
 void Model::forward_batch(std::span<KVCache* const> kvs, std::span<const int32_t> tokens, float* logits) {

@@ -1,10 +1,12 @@
 // Every SIMD path against the scalar reference, on random sizes with odd tails.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "backend/backend.h"
@@ -114,6 +116,53 @@ TEST(CpuBackend, MatmulSameInputEqualsSeparateCalls) {
         for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR((*y)[i], want[i], 1e-5f * (1 + std::fabs(want[i]))) << n << " " << i;
       }
     }
+  }
+}
+
+// token_session runs a decoded token's parallel calls on threads that wait on a spin
+// (spin_team.h) instead of a parallel region per call: the same numbers as outside a
+// session, for any thread count; an error in the body reaches the caller, and the next
+// session works.
+TEST(CpuBackend, TokenSessionGivesTheSameResultsAndPassesErrorsOn) {
+  std::mt19937 rng(12);
+  Weights a = random_weights(DType::BF16, 300, 128, rng), b = random_weights(DType::F32, 40, 128, rng);
+  std::vector<float> x(128), bias(40);
+  std::normal_distribution<float> nd;
+  for (auto& v : x) v = nd(rng);
+  for (auto& v : bias) v = nd(rng);
+  // attention over 9 cached positions, 4 query heads on 2 kv heads of 16 dims (f32 cache)
+  const int heads = 4, kv_heads = 2, hd = 16;
+  const int64_t ctx = 16;
+  std::vector<float> q(heads * hd), kc(size_t(kv_heads * ctx * hd)), vc(kc.size());
+  for (auto& v : q) v = nd(rng);
+  for (auto& v : kc) v = nd(rng);
+  for (auto& v : vc) v = nd(rng);
+  const AttentionShape shape{heads, kv_heads, hd, heads * hd, hd, ctx * hd, false, false};
+  for (int threads : {1, 2, 3}) {
+    auto be = make_cpu_backend(threads);
+    std::vector<float> ya(300), yb(40), att(heads * hd);
+    be->matmul_same_input(x.data(), 1, {{&a.m, ya.data()}, {&b.m, yb.data(), bias.data()}});
+    be->attention(q.data(), 1, kc.data(), vc.data(), 8, shape, att.data());
+    std::vector<float> sa(300), sb(40), satt(heads * hd);
+    for (int rep = 0; rep < 3; ++rep) {
+      be->token_session([&] {
+        for (int i = 0; i < 5; ++i) {
+          be->matmul_same_input(x.data(), 1, {{&a.m, sa.data()}, {&b.m, sb.data(), bias.data()}});
+          be->attention(q.data(), 1, kc.data(), vc.data(), 8, shape, satt.data());
+        }
+      });
+      EXPECT_EQ(sa, ya) << threads << " threads";
+      EXPECT_EQ(sb, yb) << threads << " threads";
+      EXPECT_EQ(satt, att) << threads << " threads";
+    }
+    EXPECT_THROW(be->token_session([&] {
+      be->matmul(x.data(), 1, a.m, sa.data());
+      throw std::runtime_error("body failed");
+    }),
+                 std::runtime_error);
+    std::fill(sa.begin(), sa.end(), 0.0f);
+    be->token_session([&] { be->matmul(x.data(), 1, a.m, sa.data()); });
+    EXPECT_EQ(sa, ya) << threads << " threads, after an error";
   }
 }
 

@@ -5,9 +5,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <new>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "backend/cpu/row_shares.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
+#include "backend/cpu/spin_team.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/streamed_memory.h"
@@ -186,14 +189,12 @@ class CpuBackend final : public Backend {
     SidePrefetch side(hint_, nt, (units + batch - 1) / batch);
     hint_.clear();
     shares_.reset(units, nt);
-#pragma omp parallel num_threads(nt)
-    {
-      const int t = omp_get_thread_num();
+    team_run(nt, [&](int t) {
       shares_.run(t, batch, [&](int64_t first, int64_t count) {
         side.some(t);
         do_runs(first * unit, std::min((first + count) * unit, total));
       });
-    }
+    });
     for (int i = 0; i < nj; ++i) {
       const WeightMatrix& w = *js[i].w;
       if (w.segments() == 1) continue;
@@ -246,6 +247,19 @@ class CpuBackend final : public Backend {
       }
     }
   };
+
+  // fn(t) on threads t = 0 .. nt-1: on the token session's waiting threads inside
+  // token_session (spin_team.h), else in a parallel region of its own. A thread OpenMP
+  // did not give is a share RowShares hands to the others, and attention takes items in
+  // turn, so fewer threads than asked only cost time.
+  template <class Fn>
+  void team_run(int nt, Fn&& fn) {
+    if (in_session_) return team_.run([&](int t) {
+      if (t < nt) fn(t);
+    });
+#pragma omp parallel num_threads(nt)
+    fn(omp_get_thread_num());
+  }
 
   // Runs kernel(s, segment s of rows r0..r1, out, out_stride) over the column segments of
   // w: the first writes y, the others write a per-thread buffer that is added to y.
@@ -348,14 +362,13 @@ class CpuBackend final : public Backend {
     // Work items are (token, kv head): the query heads of a group share each K/V row load.
     const int64_t items = int64_t(n) * s.kv_heads;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, items));
-#pragma omp parallel num_threads(nt)
-    {
+    std::atomic<int64_t> next{0};  // items handed out in turn
+    team_run(nt, [&](int) {
       // Per-thread scores, kept between calls (OpenMP threads persist): no allocation and
       // zeroing of group x context floats per layer and token.
       thread_local std::vector<float> score;
       if (score.size() < static_cast<size_t>(group) * size_t(pos0 + n)) score.resize(static_cast<size_t>(group) * size_t(pos0 + n));
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t it = 0; it < items; ++it) {
+      for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < items;) {
         const int t = static_cast<int>(it / s.kv_heads), kvh = static_cast<int>(it % s.kv_heads);
         const int64_t len = pos0 + t + 1;  // causal: positions 0 .. pos0 + t
         const float* qg = q + t * s.q_stride + int64_t(kvh) * group * s.head_dim;
@@ -378,7 +391,31 @@ class CpuBackend final : public Backend {
           cpu::attention_group_scalar(qg, group, kb, vb, s.kv_stride, s.key_blocks, len, s.head_dim, scale,
                                       score.data(), og);
       }
+    });
+  }
+
+  void token_session(const std::function<void()>& body) override {
+    if (threads_ < 2 || in_session_) return body();
+    std::exception_ptr err;
+    team_.begin(threads_);
+#pragma omp parallel num_threads(threads_)
+    {
+      const int t = omp_get_thread_num();
+      if (t == 0) {
+        // (where OpenMP gave fewer threads, parallel calls start their own regions)
+        in_session_ = omp_get_num_threads() == threads_;
+        try {
+          body();
+        } catch (...) {
+          err = std::current_exception();
+        }
+        in_session_ = false;
+        team_.stop();
+      } else {
+        team_.work(t);
+      }
     }
+    if (err) std::rethrow_exception(err);
   }
 
   void swiglu(const float* gate, const float* up, size_t n, float* out) override {
@@ -406,6 +443,8 @@ class CpuBackend final : public Backend {
   bool q8_int_, q8_il_, bf16_attention_;
   std::vector<Region> hint_;  // prefetch_during_next's, for the next run_jobs
   cpu::RowShares shares_;     // run_jobs' one-token work sharing
+  cpu::SpinTeam team_;        // token_session's threads
+  bool in_session_ = false;   // inside token_session (set and read by thread 0 only)
   RopeTable rope_;
   std::vector<cpu::BlockI16> xq_;  // quantised activations of the current Q8_0 matmul
   cpu::Q8ILInput xil_;             // ... and of the current Q8_0_IL matmul
