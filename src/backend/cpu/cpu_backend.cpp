@@ -262,14 +262,15 @@ class CpuBackend final : public Backend {
   }
 
   // Runs kernel(s, segment s of rows r0..r1, out, out_stride) over the column segments of
-  // w: the first writes y, the others write a per-thread buffer that is added to y.
+  // w: the first writes y, the others write a per-thread buffer that is added to y
+  // (prefill's items; one token runs each segment on its own, one_token).
   template <class Kernel>
   static void for_each_segment(int n, const WeightMatrix& w, int64_t r0, int64_t r1, float* y, Kernel&& kernel) {
     kernel(0, w.segment(0, r0, r1), y + r0, w.rows);
     if (w.col_block == 0) return;
     const int64_t nr = r1 - r0;
-    // On the stack when it fits (every one-token call of the models here), as the bf16
-    // kernel's input (matmul_avx512.cpp: a thread_local vector there halved its speed).
+    // On the stack when it fits (a 16-row item of up to 128 tokens), as the bf16 kernel's
+    // input (matmul_avx512.cpp: a thread_local vector there halved its speed).
     alignas(64) float part_stack[2048];
     std::vector<float> part_heap;
     float* part = part_stack;
