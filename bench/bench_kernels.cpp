@@ -101,6 +101,40 @@ void BM_AttentionBf16Cache(benchmark::State& st) {
 }
 BENCHMARK(BM_AttentionBf16Cache)->Arg(512)->Arg(4096)->UseRealTime();
 
+// The serial work between a token's matmuls, at the 0.5B shape's widths (896: Q/K/V, O,
+// gate / up; 4864: down): the Q8_0_IL activation split one core does before the
+// threads start on a matmul, and the SwiGLU between gate / up and down.
+void BM_Q8ILInputSplit(benchmark::State& st) {
+  if (!cpu::q8_il_path()) return st.SkipWithError("no AVX512-VNNI");
+  const int64_t cols = st.range(0);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd;
+  std::vector<float> x(static_cast<size_t>(cols));
+  for (auto& v : x) v = nd(rng);
+  cpu::Q8ILInput in;
+  for (auto _ : st) {
+    cpu::prepare_q8_il_input_avx512(x.data(), 1, cols, in);
+    benchmark::DoNotOptimize(in.hi);
+  }
+  st.SetItemsProcessed(int64_t(st.iterations()) * cols);
+}
+BENCHMARK(BM_Q8ILInputSplit)->Arg(896)->Arg(4864);
+
+void BM_SwiGLU(benchmark::State& st) {
+  auto be = make_cpu_backend(1);
+  const size_t n = size_t(st.range(0));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd;
+  std::vector<float> g(n), u(n), y(n);
+  for (size_t i = 0; i < n; ++i) g[i] = nd(rng), u[i] = nd(rng);
+  for (auto _ : st) {
+    be->swiglu(g.data(), u.data(), n, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.SetItemsProcessed(int64_t(st.iterations()) * int64_t(n));
+}
+BENCHMARK(BM_SwiGLU)->Arg(4864);
+
 void BM_RmsNormRope(benchmark::State& st) {
   auto be = make_cpu_backend(1);
   std::vector<float> x(896, 0.5f), w(896, 1.0f), y(896);

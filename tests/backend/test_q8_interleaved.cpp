@@ -4,6 +4,7 @@
 // Q8_0 through the backend, and gives a token the same bits alone or in a batch.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -75,7 +76,8 @@ TEST_P(Q8Interleaved, InputSplitIsExact) {
   const Shape s = GetParam();
   std::mt19937 rng(12);
   const int n = 3;
-  const auto x = random_x(size_t(n * s.cols), rng);
+  auto x = random_x(size_t(n * s.cols), rng);
+  std::fill(x.end() - 32, x.end(), 0.0f);  // a block of zeros: d = 0, every q 0
   cpu::Q8ILInput ref;
   cpu::prepare_q8_il_input_scalar(x.data(), n, s.cols, ref);
   // undo the group order: block b's value j sits at 32 g + 4 n_g (j / 4) + 4 i + j % 4
@@ -89,7 +91,8 @@ TEST_P(Q8Interleaved, InputSplitIsExact) {
         const size_t at = size_t(t * s.cols + 32 * g + 4 * ng * (j / 4) + 4 * i + j % 4);
         const int q = 256 * ref.hi[at] + ref.lo[at];
         ASSERT_LE(std::abs(q), 32639);
-        ASSERT_EQ(q, int(std::nearbyint(x[size_t(t * s.cols + 32 * b + j)] / d))) << t << " " << b << " " << j;
+        const float v = x[size_t(t * s.cols + 32 * b + j)];
+        ASSERT_EQ(q, d == 0.0f ? 0 : int(std::nearbyint(v / d))) << t << " " << b << " " << j;
         sum += q;
       }
       ASSERT_FLOAT_EQ(ref.cx[t * nb + b], -128.0f * d * float(sum));
@@ -205,6 +208,8 @@ TEST(Q8InterleavedKernel, RandomShapes) {
 INSTANTIATE_TEST_SUITE_P(Shapes, Q8Interleaved,
                          ::testing::Values(Shape{4, 32, 0},      // one short group
                                            Shape{8, 512, 0},     // one full group
+                                           Shape{4, 224, 0},     // 7 blocks: quarters of 4 and 3
+                                           Shape{4, 1088, 0},    // 16 + 16 + 2 blocks
                                            Shape{12, 1184, 0},   // 16 + 16 + 5 blocks
                                            Shape{16, 1184, 1024},  // segments of 32 and 5 blocks
                                            Shape{20, 2560, 1024}),  // segments 1024, 1024, 512

@@ -27,24 +27,30 @@ inline __m512 exp_ps(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
-// hsum16(a)[j] = sum of the 16 lanes of a[j]: a transposing add tree (45 shuffles / adds
-// for 16 sums instead of 16 separate horizontal reductions).
-inline __m512 hsum16(const __m512 a[16]) {
+// reduce16(a, op)[j] = op over the 16 lanes of a[j] (op: an associative, commutative
+// lane-wise operation such as _mm512_add_ps or _mm512_max_ps): a transposing tree, 45
+// shuffles and ops for 16 reductions instead of 16 separate horizontal ones.
+template <class Op>
+inline __m512 reduce16(const __m512 a[16], Op op) {
   __m512 b[8], c[4];
-  for (int k = 0; k < 8; ++k)  // per 128-bit lane: [x0+x2, y0+y2, x1+x3, y1+y3]
-    b[k] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm512_unpackhi_ps(a[2 * k], a[2 * k + 1]));
-  for (int m = 0; m < 4; ++m) {  // per 128-bit lane L: that lane's sums of a[4m .. 4m+3]
+  for (int k = 0; k < 8; ++k)  // per 128-bit lane: [x0.x2, y0.y2, x1.x3, y1.y3]
+    b[k] = op(_mm512_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm512_unpackhi_ps(a[2 * k], a[2 * k + 1]));
+  for (int m = 0; m < 4; ++m) {  // per 128-bit lane L: that lane's reductions of a[4m .. 4m+3]
     const __m512d lo = _mm512_unpacklo_pd(_mm512_castps_pd(b[2 * m]), _mm512_castps_pd(b[2 * m + 1]));
     const __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(b[2 * m]), _mm512_castps_pd(b[2 * m + 1]));
-    c[m] = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
+    c[m] = op(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
   }
-  // add the four 128-bit lanes of each c[m]: lane m of the result holds a[4m .. 4m+3]
-  const __m512 e0 = _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                  _mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
-  const __m512 e1 = _mm512_add_ps(_mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(2, 0, 2, 0)),
-                                  _mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(3, 1, 3, 1)));
-  return _mm512_add_ps(_mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(2, 0, 2, 0)),
-                       _mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(3, 1, 3, 1)));
+  // combine the four 128-bit lanes of each c[m]: lane m of the result holds a[4m .. 4m+3]
+  const __m512 e0 = op(_mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512 e1 = op(_mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_f32x4(c[2], c[3], _MM_SHUFFLE(3, 1, 3, 1)));
+  return op(_mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(e0, e1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// hsum16(a)[j] = sum of the 16 lanes of a[j]
+inline __m512 hsum16(const __m512 a[16]) {
+  return reduce16(a, [](__m512 x, __m512 y) { return _mm512_add_ps(x, y); });
 }
 
 // Softmax pieces of the attention kernels:
