@@ -99,6 +99,15 @@ class Backend {
       if (j.bias) add_bias(j.y, n, int(j.w->rows), j.bias);
     }
   }
+  // The gated MLP of n rows: gate.y = silu(x . gate) * (x . up), then down.y = gate.y .
+  // down (each job's bias added to its own product; up.y is scratch, gate.y keeps the
+  // SwiGLU). One call, so a backend can keep each thread's share of the SwiGLU next to
+  // the gate and up rows it computed instead of passing them between cores.
+  virtual void mlp(const float* x, int n, const MatmulJob& gate, const MatmulJob& up, const MatmulJob& down) {
+    matmul_same_input(x, n, {gate, up});
+    swiglu(gate.y, up.y, size_t(n) * size_t(gate.w->rows), gate.y);
+    matmul_same_input(gate.y, n, {down});
+  }
   // y[t][i] += b[i]
   virtual void add_bias(float* y, int n, int dim, const float* b) = 0;
   // y[r] = x[r] / rms(x[r]) * w   for r < rows (in place allowed).

@@ -45,6 +45,11 @@ class ProfiledBackend final : public Backend {
     }
     timed(label, b, [&] { inner_->matmul_same_input(x, n, jobs); });
   }
+  void mlp(const float* x, int n, const MatmulJob& gate, const MatmulJob& up, const MatmulJob& down) override {
+    const double b = double(gate.w->bytes()) + double(up.w->bytes()) + double(down.w->bytes());
+    timed("mlp " + shape(*gate.w) + " + " + shape(*up.w) + ", swiglu, " + shape(*down.w), b,
+          [&] { inner_->mlp(x, n, gate, up, down); });
+  }
   void add_bias(float* y, int n, int dim, const float* b) override {
     timed("add bias", 0, [&] { inner_->add_bias(y, n, dim, b); });
   }

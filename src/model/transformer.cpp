@@ -336,7 +336,7 @@ void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<
                        const std::function<void(int64_t, float*, float*)>& attend) {
   Backend& be = *be_;
   const ModelConfig& c = cfg_;
-  const int H = int(c.hidden), I = int(c.intermediate);
+  const int H = int(c.hidden);
   const float eps = float(c.rms_eps);
 
   be.embed(ids, n, w_.embed, x_);
@@ -359,14 +359,9 @@ void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<
     be.add(x_, xb_, size_t(n) * H);
 
     be.rmsnorm(x_, L.ffn_norm.data(), n, H, eps, xb_);
-    be.matmul_same_input(xb_, n, {{&L.w_gate, gate_}, {&L.w_up, up_}});
-    if (c.mlp_bias) {
-      be.add_bias(gate_, n, I, L.b_gate.data());
-      be.add_bias(up_, n, I, L.b_up.data());
-    }
-    be.swiglu(gate_, up_, size_t(n) * I, gate_);
-    be.matmul(gate_, n, L.w_down, xb_);
-    if (c.mlp_bias) be.add_bias(xb_, n, H, L.b_down.data());
+    const bool mb = c.mlp_bias;
+    be.mlp(xb_, n, {&L.w_gate, gate_, mb ? L.b_gate.data() : nullptr}, {&L.w_up, up_, mb ? L.b_up.data() : nullptr},
+           {&L.w_down, xb_, mb ? L.b_down.data() : nullptr});
     be.add(x_, xb_, size_t(n) * H);
   }
 }

@@ -7,12 +7,14 @@
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
 #include "backend/cpu/q8_interleaved.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/simd_kernels.h"
+#include "backend/cpu/weight_layout.h"
 #include "core/dtype.h"
 
 namespace s1 {
@@ -164,6 +166,85 @@ TEST(CpuBackend, TokenSessionGivesTheSameResultsAndPassesErrorsOn) {
     be->token_session([&] { be->matmul(x.data(), 1, a.m, sa.data()); });
     EXPECT_EQ(sa, ya) << threads << " threads, after an error";
   }
+}
+
+// A matrix of dtype dt in the layout the model decodes with: plain for f32, column
+// segments for long bf16 rows, interleaved (and segmented) for Q8_0.
+struct Laid {
+  std::vector<float> f32;
+  std::vector<uint8_t> plain, bytes;
+  WeightMatrix m;
+};
+Laid laid_out(DType dt, int64_t rows, int64_t cols, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  Laid w;
+  w.f32.resize(size_t(rows * cols));
+  for (auto& x : w.f32) x = nd(rng);
+  const WeightMatrix src{DType::F32, w.f32.data(), rows, cols};
+  if (dt == DType::F32) {
+    w.m = src;
+    return w;
+  }
+  if (dt == DType::BF16) {
+    w.plain.resize(w.f32.size() * 2);
+    auto* h = reinterpret_cast<uint16_t*>(w.plain.data());
+    for (size_t i = 0; i < w.f32.size(); ++i) h[i] = f32_to_bf16(w.f32[i]);
+    const WeightMatrix plain{DType::BF16, w.plain.data(), rows, cols};
+    w.bytes.resize(w.plain.size());
+    w.m = cpu::copy_col_blocked(plain, cpu::decode_col_block(plain), w.bytes.data());
+    return w;
+  }
+  w.plain.resize(size_t(rows * cols / 32) * sizeof(cpu::BlockQ8_0));
+  cpu::quantize_q8_0(src, reinterpret_cast<cpu::BlockQ8_0*>(w.plain.data()), 1);
+  const WeightMatrix plain{DType::Q8_0, w.plain.data(), rows, cols};
+  w.bytes.resize(w.plain.size());
+  w.m = cpu::interleave_q8_0_in_place(cpu::copy_col_blocked(plain, cpu::q8_il_decode_col_block(cols), w.bytes.data()));
+  return w;
+}
+
+// mlp inside a token session (where the CPU backend gives each thread the same rows of
+// gate and up, has it do their SwiGLU and, for a Q8_0_IL down projection, their part of
+// its input) gives the bits of the plain composition: gate and up, SwiGLU, down. Widths
+// with a short last group of the down projection's input (2720 = 5 groups + 5 blocks,
+// in two column segments) and with fewer rows than groups per thread (160), biases on
+// and off, 2 and 3 threads.
+TEST(CpuBackend, MlpInATokenSessionMatchesTheComposition) {
+  std::vector<DType> types = {DType::F32, DType::BF16};
+  if (cpu::q8_il_path()) types.push_back(DType::Q8_0_IL);
+  const int64_t hidden = 64;
+  std::normal_distribution<float> nd;
+  for (DType dt : types)
+    for (int64_t inter : {int64_t(2720), int64_t(160)})
+      for (bool bias : {false, true}) {
+        std::mt19937 rng(21);
+        Laid g = laid_out(dt, inter, hidden, rng), u = laid_out(dt, inter, hidden, rng),
+             d = laid_out(dt, hidden, inter, rng);
+        std::vector<float> x(hidden), bg(inter), bu(inter), bd(hidden);
+        for (auto* v : {&x, &bg, &bu, &bd})
+          for (auto& e : *v) e = nd(rng);
+        auto job = [&](const Laid& w, std::vector<float>& y, const std::vector<float>& b) {
+          return Backend::MatmulJob{&w.m, y.data(), bias ? b.data() : nullptr};
+        };
+        for (int threads : {2, 3}) {
+          auto be = make_cpu_backend(threads);
+          std::vector<float> h(inter), up(inter), out(hidden);
+          be->matmul_same_input(x.data(), 1, {job(g, h, bg), job(u, up, bu)});
+          be->swiglu(h.data(), up.data(), size_t(inter), h.data());
+          be->matmul_same_input(h.data(), 1, {job(d, out, bd)});
+          std::vector<float> sh(inter), sup(inter), sout(hidden);
+          for (int rep = 0; rep < 2; ++rep) {
+            be->token_session([&] { be->mlp(x.data(), 1, job(g, sh, bg), job(u, sup, bu), job(d, sout, bd)); });
+            const std::string what = std::string(dtype_name(dt)) + ", " + std::to_string(inter) + " wide, " +
+                                     std::to_string(threads) + " threads" + (bias ? ", biases" : "");
+            EXPECT_EQ(sh, h) << what;
+            EXPECT_EQ(sout, out) << what;
+          }
+          // and outside a session, the same again
+          std::fill(sout.begin(), sout.end(), 0.0f);
+          be->mlp(x.data(), 1, job(g, sh, bg), job(u, sup, bu), job(d, sout, bd));
+          EXPECT_EQ(sout, out);
+        }
+      }
 }
 
 // prefetch_during_next is a hint: the matmul it rides on gives the same numbers, whatever

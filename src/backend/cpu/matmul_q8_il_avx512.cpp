@@ -7,6 +7,7 @@
 // order whatever the number of tokens, so prefill and decode agree bit for bit.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "backend/cpu/q8_interleaved.h"
@@ -153,6 +154,13 @@ void prepare_q8_il_input_avx512(const float* x, int n, int64_t cols, Q8ILInput& 
       prepare_group(x + at + 32 * g, int(nb - g < kQ8GroupBlocks ? nb - g : kQ8GroupBlocks), in.hi + at + 32 * g,
                     in.lo + at + 32 * g, in.d + t * nb + g, in.cx + t * nb + g);
   }
+}
+
+void prepare_q8_il_groups_avx512(const float* x, int64_t cols, int64_t g0, int64_t g1, Q8ILInput& in) {
+  const int64_t nb = cols / 32;
+  for (int64_t g = g0 * kQ8GroupBlocks; g < std::min(nb, g1 * kQ8GroupBlocks); g += kQ8GroupBlocks)
+    prepare_group(x + 32 * g, int(nb - g < kQ8GroupBlocks ? nb - g : kQ8GroupBlocks), in.hi + 32 * g, in.lo + 32 * g,
+                  in.d + g, in.cx + g);
 }
 
 void matmul_rows_q8_il(const Q8ILInput& in, int64_t col0, int n, const WeightMatrix& w, int64_t r0, int64_t r1,

@@ -95,6 +95,9 @@ bool q8_il_path();  // AVX512-VNNI present and not disabled by S1_Q8_IL=0 (or S1
 
 // Compiled with AVX512-VNNI (only called where q8_il_path()):
 void prepare_q8_il_input_avx512(const float* x, int n, int64_t cols, Q8ILInput& in);
+// The same for groups g0 .. g1 - 1 (of kQ8GroupBlocks blocks) of token 0 only, into an
+// input already sized (in.resize(1, cols)): threads can split a row between them.
+void prepare_q8_il_groups_avx512(const float* x, int64_t cols, int64_t g0, int64_t g1, Q8ILInput& in);
 // y[t * ystride + r] for t < n, r0 <= r < r1 (both multiples of 4): rows of `w` (one
 // column segment, col_block 0, Q8_0_IL) times the input's columns col0 .. col0 + w.cols.
 void matmul_rows_q8_il(const Q8ILInput& in, int64_t col0, int n, const WeightMatrix& w, int64_t r0, int64_t r1,

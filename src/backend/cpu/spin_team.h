@@ -17,6 +17,18 @@
 
 namespace s1::cpu {
 
+// A wait on a spin that yields the core after ~0.1 ms: on a machine with more threads
+// than cores, a waiting thread must not hold the core the thread it waits for needs.
+struct Backoff {
+  int spins = 0;
+  void pause() {
+    if (++spins < 20000)  // ~0.1 ms of pause instructions
+      _mm_pause();
+    else
+      std::this_thread::yield();
+  }
+};
+
 class SpinTeam {
  public:
   // Threads 1 .. size-1 call work(t) inside the region; thread 0 runs the body, calling
@@ -54,17 +66,6 @@ class SpinTeam {
   }
 
  private:
-  // Spins, then yields the core: on a machine with more threads than cores, a waiting
-  // thread must not hold the core the thread it waits for needs.
-  struct Backoff {
-    int spins = 0;
-    void pause() {
-      if (++spins < 20000)  // ~0.1 ms of pause instructions
-        _mm_pause();
-      else
-        std::this_thread::yield();
-    }
-  };
   int size_ = 1;
   void (*task_)(void*, int) = nullptr;
   void* arg_ = nullptr;
