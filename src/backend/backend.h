@@ -112,6 +112,17 @@ class Backend {
   virtual void add_bias(float* y, int n, int dim, const float* b) = 0;
   // y[r] = x[r] / rms(x[r]) * w   for r < rows (in place allowed).
   virtual void rmsnorm(const float* x, const float* w, int rows, int dim, float eps, float* y) = 0;
+  // The residual step between sublayers: x_out = x + y, then xn = rmsnorm(x_out) * w, for
+  // `rows` rows of dim. x_out and xn must not overlap x or y (so threads may read x and y
+  // while others write). A backend may keep copies of xn for its threads, read by the
+  // next matmul call if its input is xn: nothing may write xn in between.
+  virtual void add_rmsnorm(const float* x, const float* y, float* x_out, const float* w, int rows, int dim, float eps,
+                           float* xn) {
+    const size_t n = size_t(rows) * size_t(dim);
+    copy(x_out, x, n);
+    add(x_out, y, n);
+    rmsnorm(x_out, w, rows, dim, eps, xn);
+  }
   // Rotary embedding (rotate-half layout) on `heads` heads of each of n rows, row t at
   // position pos0 + t; inv_freq has head_dim/2 entries.
   virtual void rope(float* x, int n, int heads, int head_dim, int64_t stride, int64_t pos0, const double* inv_freq) = 0;

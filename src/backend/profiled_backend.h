@@ -56,6 +56,10 @@ class ProfiledBackend final : public Backend {
   void rmsnorm(const float* x, const float* w, int rows, int dim, float eps, float* y) override {
     timed("rmsnorm", 0, [&] { inner_->rmsnorm(x, w, rows, dim, eps, y); });
   }
+  void add_rmsnorm(const float* x, const float* y, float* x_out, const float* w, int rows, int dim, float eps,
+                   float* xn) override {
+    timed("add + rmsnorm", 0, [&] { inner_->add_rmsnorm(x, y, x_out, w, rows, dim, eps, xn); });
+  }
   void rope(float* x, int n, int heads, int head_dim, int64_t stride, int64_t pos0, const double* inv_freq) override {
     timed("rope", 0, [&] { inner_->rope(x, n, heads, head_dim, stride, pos0, inv_freq); });
   }

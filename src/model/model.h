@@ -141,10 +141,12 @@ class Model {
   bool streamed_copy_ = false;
   bool kv_bf16_ = false;
   std::vector<double> inv_freq_;
-  // scratch activations for up to scratch_n_ tokens
+  // scratch activations for up to scratch_n_ tokens: the residual stream x_ (and x_next_,
+  // the two swapped at each residual step, Backend::add_rmsnorm), its normalised rows
+  // xn_, the sublayers' outputs xb_
   int scratch_n_ = 0;
-  float *x_ = nullptr, *xb_ = nullptr, *q_ = nullptr, *att_ = nullptr, *gate_ = nullptr, *up_ = nullptr,
-        *logits_ = nullptr;
+  float *x_ = nullptr, *x_next_ = nullptr, *xn_ = nullptr, *xb_ = nullptr, *q_ = nullptr, *att_ = nullptr,
+        *gate_ = nullptr, *up_ = nullptr, *logits_ = nullptr;
 };
 
 // Rotary inverse frequencies for head_dim, with the config's scaling applied.

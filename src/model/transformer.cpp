@@ -188,16 +188,18 @@ void Model::copy_to_streamed_memory(int64_t col_block, bool q8_interleave) {
 }
 
 Model::~Model() {
-  for (float* p : {x_, xb_, q_, att_, gate_, up_, logits_})
+  for (float* p : {x_, x_next_, xn_, xb_, q_, att_, gate_, up_, logits_})
     if (p) be_->free(p);
 }
 
 void Model::ensure_scratch(int n) {
   if (n <= scratch_n_) return;
-  for (float* p : {x_, xb_, q_, att_, gate_, up_, logits_})
+  for (float* p : {x_, x_next_, xn_, xb_, q_, att_, gate_, up_, logits_})
     if (p) be_->free(p);
   const size_t N = size_t(n);
   x_ = be_->alloc(N * cfg_.hidden);
+  x_next_ = be_->alloc(N * cfg_.hidden);
+  xn_ = be_->alloc(N * cfg_.hidden);
   xb_ = be_->alloc(N * std::max(cfg_.hidden, cfg_.q_dim()));
   q_ = be_->alloc(N * cfg_.q_dim());
   att_ = be_->alloc(N * cfg_.q_dim());
@@ -339,15 +341,23 @@ void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<
   const int H = int(c.hidden);
   const float eps = float(c.rms_eps);
 
+  // x_ += y, then xn_ = rmsnorm(x_) * w: into x_next_, which becomes x_ (see add_rmsnorm)
+  auto residual = [&](const float* y, const std::vector<float>& w) {
+    be.add_rmsnorm(x_, y, x_next_, w.data(), n, H, eps, xn_);
+    std::swap(x_, x_next_);
+  };
   be.embed(ids, n, w_.embed, x_);
   for (int64_t l = 0; l < c.layers; ++l) {
     const LayerWeights& L = w_.layers[l];
     auto [k_new, v_new] = kv_rows(l);
 
-    be.rmsnorm(x_, L.attn_norm.data(), n, H, eps, xb_);
+    if (l == 0)
+      be.rmsnorm(x_, L.attn_norm.data(), n, H, eps, xn_);
+    else
+      residual(xb_, L.attn_norm);  // the last layer's MLP output joins the stream
     // (the Q/K/V biases added by the matmul call itself, where its rows are computed)
     const bool qb = c.qkv_bias;
-    be.matmul_same_input(xb_, n, {{&L.wq, q_, qb ? L.bq.data() : nullptr}, {&L.wk, k_new, qb ? L.bk.data() : nullptr},
+    be.matmul_same_input(xn_, n, {{&L.wq, q_, qb ? L.bq.data() : nullptr}, {&L.wk, k_new, qb ? L.bk.data() : nullptr},
                                   {&L.wv, v_new, qb ? L.bv.data() : nullptr}});
     if (c.qk_norm) {
       be.rmsnorm(q_, L.q_norm.data(), n * int(c.heads), int(c.head_dim), eps, q_);
@@ -356,14 +366,13 @@ void Model::run_layers(const int32_t* ids, int n, const std::function<std::pair<
     attend(l, k_new, v_new);  // rope, cache, attention -> att_
     be.matmul(att_, n, L.wo, xb_);
     if (c.o_bias) be.add_bias(xb_, n, H, L.bo.data());
-    be.add(x_, xb_, size_t(n) * H);
 
-    be.rmsnorm(x_, L.ffn_norm.data(), n, H, eps, xb_);
+    residual(xb_, L.ffn_norm);
     const bool mb = c.mlp_bias;
-    be.mlp(xb_, n, {&L.w_gate, gate_, mb ? L.b_gate.data() : nullptr}, {&L.w_up, up_, mb ? L.b_up.data() : nullptr},
+    be.mlp(xn_, n, {&L.w_gate, gate_, mb ? L.b_gate.data() : nullptr}, {&L.w_up, up_, mb ? L.b_up.data() : nullptr},
            {&L.w_down, xb_, mb ? L.b_down.data() : nullptr});
-    be.add(x_, xb_, size_t(n) * H);
   }
+  if (c.layers > 0) be.add(x_, xb_, size_t(n) * H);  // the last layer's MLP output
 }
 
 void Model::head(const float* rows, int nrows, float* logits) {

@@ -247,6 +247,57 @@ TEST(CpuBackend, MlpInATokenSessionMatchesTheComposition) {
       }
 }
 
+// The residual step inside a token session (each thread adds and normalises the row and
+// keeps its own copy of xn, which the next matmul on xn reads, each thread splitting or
+// quantising its own) and matmuls on a shared input (each thread splitting its own) give
+// the bits of the plain ops. Also: copies are not used by a matmul on another input, and
+// are used up by the first matmul after the step.
+TEST(CpuBackend, ResidualStepAndThreadInputsGiveTheSameBits) {
+  std::vector<DType> types = {DType::F32, DType::BF16};
+  if (cpu::q8_il_path()) types.push_back(DType::Q8_0_IL);
+  const int dim = 896, inter = 1184;
+  std::normal_distribution<float> nd;
+  for (DType dt : types) {
+    std::mt19937 rng(31);
+    Laid wq = laid_out(dt, 160, dim, rng), wo = laid_out(dt, dim, dim, rng), g = laid_out(dt, inter, dim, rng),
+         u = laid_out(dt, inter, dim, rng), d = laid_out(dt, dim, inter, rng);
+    std::vector<float> x(dim), y(dim), other(dim), norm(dim);
+    for (auto* v : {&x, &y, &other, &norm})
+      for (auto& e : *v) e = nd(rng);
+    for (int threads : {2, 3}) {
+      auto be = make_cpu_backend(threads);
+      // the plain ops, outside a session
+      std::vector<float> x1(dim), xn(dim), q(160), o(dim), q2(160), h(inter), up(inter), out(dim);
+      be->add_rmsnorm(x.data(), y.data(), x1.data(), norm.data(), 1, dim, 1e-6f, xn.data());
+      be->matmul(other.data(), 1, wo.m, o.data());
+      be->matmul(other.data(), 1, wq.m, q.data());  // (what the session's first matmul on xn reads)
+      be->matmul(xn.data(), 1, wq.m, q2.data());
+      be->mlp(xn.data(), 1, {&g.m, h.data()}, {&u.m, up.data()}, {&d.m, out.data()});
+      std::vector<float> sx1(dim), sxn(dim), sq(160), so(dim), sq2(160), sh(inter), sup(inter), sout(dim);
+      for (int rep = 0; rep < 2; ++rep) {
+        be->token_session([&] {
+          be->add_rmsnorm(x.data(), y.data(), sx1.data(), norm.data(), 1, dim, 1e-6f, sxn.data());
+          be->matmul(other.data(), 1, wo.m, so.data());  // another input: the copies are not for it
+          sxn = other;                                   // they were used up, so xn may change
+          be->matmul(sxn.data(), 1, wq.m, sq.data());
+          be->add_rmsnorm(x.data(), y.data(), sx1.data(), norm.data(), 1, dim, 1e-6f, sxn.data());
+          be->matmul(sxn.data(), 1, wq.m, sq2.data());  // the copies
+          be->add_rmsnorm(x.data(), y.data(), sx1.data(), norm.data(), 1, dim, 1e-6f, sxn.data());
+          be->mlp(sxn.data(), 1, {&g.m, sh.data()}, {&u.m, sup.data()}, {&d.m, sout.data()});
+        });
+        const std::string what = std::string(dtype_name(dt)) + ", " + std::to_string(threads) + " threads";
+        EXPECT_EQ(sx1, x1) << what;
+        EXPECT_EQ(sxn, xn) << what;
+        EXPECT_EQ(so, o) << what;
+        EXPECT_EQ(sq, q) << what;
+        EXPECT_EQ(sq2, q2) << what;
+        EXPECT_EQ(sh, h) << what;
+        EXPECT_EQ(sout, out) << what;
+      }
+    }
+  }
+}
+
 // prefetch_during_next is a hint: the matmul it rides on gives the same numbers, whatever
 // the regions (none, empty, fewer or more than the threads, larger than the cap).
 TEST(CpuBackend, PrefetchHintLeavesResultsAlone) {

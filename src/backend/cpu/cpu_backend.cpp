@@ -83,8 +83,16 @@ class CpuBackend final : public Backend {
   void run_jobs(const float* x, int n, std::initializer_list<MatmulJob> jobs) {
     const MatmulJob* js = jobs.begin();
     const int nj = static_cast<int>(jobs.size());
-    prepare_input(x, n, js, nj);
-    if (n == 1) return one_token(x, js, nj);
+    // One token in a session: the threads' copies of add_rmsnorm's xn where x is that,
+    // else each thread makes its own split or quantised form of the shared x (kLocal).
+    // Why kLocal: x is often written by both cores (attention's heads); thread 0 made
+    // the form alone while the other core waited, which then read it across. In-process
+    // A/B (Q8_0 at 512, where it serves the O projection and the output head): +2.2% at
+    // the high level (n = 69), x1.00 low.
+    const bool copies = take_copies(x, n, js[0].w->cols);
+    const bool local = !copies && n == 1 && in_session_ && !xil_ready_;
+    if (!copies && !local) prepare_input(x, n, js, nj);
+    if (n == 1) return one_token(x, js, nj, nullptr, copies ? kCopies : local ? kLocal : kShared);
     int64_t offs[9] = {0};  // job i's rows at offs[i] .. offs[i] + rows
     for (int i = 0; i < nj; ++i) offs[i + 1] = offs[i] + (js[i].w->rows + 15) / 16 * 16;
     if (offs[nj] == 0) return hint_.clear();  // no rows at all (OpenMP wants at least one thread)
@@ -95,7 +103,7 @@ class CpuBackend final : public Backend {
         const int64_t r0 = std::max(v0, offs[i]) - offs[i], r1 = std::min(v1 - offs[i], w.rows);
         if (r0 >= r1) continue;
         for_each_segment(n, w, r0, r1, js[i].y, [&](int64_t s, const WeightMatrix& seg, float* ys, int64_t ystride) {
-          segment_rows(x, n, w, s, seg, ys, ystride);
+          segment_rows({x, &xil_, xq_.data()}, n, w, s, seg, ys, ystride);
         });
         if (const float* bias = js[i].bias)  // while the rows are in L1
           for (int t = 0; t < n; ++t) {
@@ -117,12 +125,19 @@ class CpuBackend final : public Backend {
 
   // The activations as the jobs' kernels read them, once per call: int16 blocks for Q8_0
   // on the integer path, the split bytes for Q8_0_IL (unless mlp already made those).
-  void prepare_input(const float* x, int n, const MatmulJob* js, int nj) {
-    bool q8 = false, il = false;
+  struct Forms {
+    bool q8 = false, il = false;  // int16 blocks (Q8_0), split bytes (Q8_0_IL)
+  };
+  Forms forms(const MatmulJob* js, int nj) const {
+    Forms f;
     for (int i = 0; i < nj; ++i) {
-      q8 = q8 || (js[i].w->dtype == DType::Q8_0 && q8_int_);
-      il = il || (js[i].w->dtype == DType::Q8_0_IL && q8_il_);
+      f.q8 = f.q8 || (js[i].w->dtype == DType::Q8_0 && q8_int_);
+      f.il = f.il || (js[i].w->dtype == DType::Q8_0_IL && q8_il_);
     }
+    return f;
+  }
+  void prepare_input(const float* x, int n, const MatmulJob* js, int nj) {
+    const auto [q8, il] = forms(js, nj);
     const int64_t cols = js[0].w->cols, nb = cols / 32;
     if (q8) {
       xq_.resize(size_t(n) * size_t(nb));
@@ -149,7 +164,8 @@ class CpuBackend final : public Backend {
         wg.segments() != 1 || wu.segments() != 1 || down.w->cols != wg.rows)
       return Backend::mlp(x, n, gate, up, down);
     const MatmulJob jobs[2] = {gate, up};
-    prepare_input(x, 1, jobs, 2);
+    const bool copies = take_copies(x, 1, wg.cols);
+    if (!copies) prepare_input(x, 1, jobs, 2);
     const int64_t rows = wg.rows;
     const bool split = down.w->dtype == DType::Q8_0_IL && q8_il_;
     if (split) xil_next_.resize(1, rows);
@@ -165,7 +181,7 @@ class CpuBackend final : public Backend {
       swiglu(h + v0, u + v0, size_t(v1 - v0), h + v0);
       cpu::prepare_q8_il_groups_avx512(h, rows, g0, g1, xil_next_);
     };
-    one_token(x, jobs, 2, &epilogue);
+    one_token(x, jobs, 2, &epilogue, copies ? kCopies : kShared);
     if (split) {
       std::swap(xil_, xil_next_);
       xil_ready_ = true;
@@ -175,14 +191,65 @@ class CpuBackend final : public Backend {
 
   // y (rows of `seg`, ystride apart per token) = x . segment s of w, whichever kernel
   // takes w's layout.
-  void segment_rows(const float* x, int n, const WeightMatrix& w, int64_t s, const WeightMatrix& seg, float* y,
+  // A matmul's input in the forms its kernels read.
+  struct Input {
+    const float* x;
+    const cpu::Q8ILInput* il;
+    const cpu::BlockI16* q;
+  };
+  void segment_rows(const Input& in, int n, const WeightMatrix& w, int64_t s, const WeightMatrix& seg, float* y,
                     int64_t ystride) {
     if (w.dtype == DType::Q8_0 && q8_int_)
-      cpu::matmul_rows_q8_i16(xq_.data() + w.segment_col0(s) / 32, w.cols / 32, n, seg, 0, seg.rows, y, ystride);
+      cpu::matmul_rows_q8_i16(in.q + w.segment_col0(s) / 32, w.cols / 32, n, seg, 0, seg.rows, y, ystride);
     else if (w.dtype == DType::Q8_0_IL && q8_il_)
-      cpu::matmul_rows_q8_il(xil_, w.segment_col0(s), n, seg, 0, seg.rows, y, ystride);
+      cpu::matmul_rows_q8_il(*in.il, w.segment_col0(s), n, seg, 0, seg.rows, y, ystride);
     else
-      matmul_rows_(x + w.segment_col0(s), n, w.cols, seg, 0, seg.rows, y, ystride);
+      matmul_rows_(in.x + w.segment_col0(s), n, w.cols, seg, 0, seg.rows, y, ystride);
+  }
+
+  // The residual step for one token in a session: each thread adds its part of the row
+  // into x_out, then every thread normalises the whole row, thread 0 into xn, the others
+  // into copies of their own (tin_), which the next matmul call on xn reads (take_copies)
+  // along with each thread's own split or quantised form of it. The same bits as the
+  // plain ops (the same adds; each thread sums the squares of the whole row in order).
+  // Why: done by thread 0 alone between two parallel calls, the other core waited for it
+  // and then read the prepared input out of thread 0's cache. At this VM's high bandwidth
+  // level a cache line takes ~215 ns from one core to the other (~50 ns at the low one),
+  // and the per-call trace put ~4-5 us before each Q/K/V and gate / up matmul (Q8_0 at
+  // 512). In-process A/B, 0.5B shape at 512: the step on every thread +1.5% (Q8_0, high
+  // level, n = 61) / +1.7% (low), bf16 +1.5% high; at 4096 within noise; then each thread
+  // adding only its own part (x is where it wrote it last; one core read all of x across
+  // before) +1.0% more (Q8_0, high, n = 80).
+  void add_rmsnorm(const float* x, const float* y, float* x_out, const float* w, int rows, int dim, float eps,
+                   float* xn) override {
+    copies_of_ = nullptr;
+    if (rows != 1 || !in_session_ || threads_ < 2 || !use_avx512_) {  // one pass of adds, then the norm
+      for (size_t i = 0; i < size_t(rows) * size_t(dim); ++i) x_out[i] = x[i] + y[i];
+      return rmsnorm(x_out, w, rows, dim, eps, xn);
+    }
+    if (tin_.size() < size_t(threads_)) tin_.resize(size_t(threads_));
+    for (int t = 1; t < threads_; ++t) tin_[size_t(t)].x.resize(size_t(dim));
+    arrived_.store(0, std::memory_order_relaxed);
+    team_run(threads_, [&](int t) {
+      // thread t adds its part of the row (the part it wrote the last time, so that x is
+      // in its cache), then, once every part is there, normalises the whole row
+      const int64_t i0 = int64_t(dim) * t / threads_ / 16 * 16;
+      const int64_t i1 = t + 1 == threads_ ? dim : int64_t(dim) * (t + 1) / threads_ / 16 * 16;
+      for (int64_t i = i0; i < i1; ++i) x_out[i] = x[i] + y[i];
+      arrived_.fetch_add(1, std::memory_order_acq_rel);
+      for (cpu::Backoff b; arrived_.load(std::memory_order_acquire) < threads_;) b.pause();
+      cpu::rmsnorm_row_avx512(x_out, w, dim, eps, t == 0 ? xn : tin_[size_t(t)].x.data());
+    });
+    copies_of_ = xn;
+    copies_dim_ = dim;
+  }
+
+  // Whether this matmul call (input x of `cols` columns, n tokens) reads the threads'
+  // copies of add_rmsnorm's xn; either way they are used up.
+  bool take_copies(const float* x, int n, int64_t cols) {
+    const bool ok = copies_of_ != nullptr && x == copies_of_ && n == 1 && cols == copies_dim_ && in_session_;
+    copies_of_ = nullptr;
+    return ok;
   }
 
   // One token. Every column segment of every job is a run of rows, and the runs are laid
@@ -205,7 +272,12 @@ class CpuBackend final : public Backend {
   // thread's share holds the same rows of both, [home[t], home[t + 1]); after every
   // thread is done, epilogue(t, home[t], home[t + 1]) runs on each (mlp).
   using Epilogue = std::function<void(int, int64_t, int64_t)>;
-  void one_token(const float* x, const MatmulJob* js, int nj, const Epilogue* epilogue = nullptr) {
+  // Where each thread's input comes from: kShared, the forms prepare_input made; kCopies,
+  // the thread's copy of add_rmsnorm's xn (thread 0: x) and forms it makes of that;
+  // kLocal, forms each thread makes of x itself.
+  enum InputMode { kShared, kCopies, kLocal };
+  void one_token(const float* x, const MatmulJob* js, int nj, const Epilogue* epilogue = nullptr, InputMode mode = kShared) {
+    const bool copies = mode != kShared;
     int64_t run_bytes = 0;
     for (int i = 0; i < nj; ++i) {
       const WeightMatrix& w = *js[i].w;
@@ -246,7 +318,7 @@ class CpuBackend final : public Backend {
     if (total == 0) return hint_.clear();  // no rows at all (OpenMP wants at least one thread)
     if (parts_.size() < part_floats) parts_.resize(part_floats);
     // Virtual rows v0 .. v1 of the runs laid end to end.
-    auto do_runs = [&](int64_t v0, int64_t v1) {
+    auto do_runs = [&](const Input& in, int64_t v0, int64_t v1) {
       for (const Run& run : runs_) {
         const MatmulJob& job = js[run.job];
         const WeightMatrix& w = *job.w;
@@ -254,7 +326,7 @@ class CpuBackend final : public Backend {
         const int64_t r1 = run.row0 + std::min(v1 - run.v0, run.rows);
         if (r0 >= r1) continue;
         float* out = run.seg == 0 ? job.y : parts_.data() + run.part;
-        segment_rows(x, 1, w, run.seg, w.segment(run.seg, r0, r1), out + r0, w.rows);
+        segment_rows(in, 1, w, run.seg, w.segment(run.seg, r0, r1), out + r0, w.rows);
         if (job.bias && w.segments() == 1)  // while the rows are in L1
           for (int64_t r = r0; r < r1; ++r) out[r] += job.bias[r];
       }
@@ -266,10 +338,27 @@ class CpuBackend final : public Backend {
     hint_.clear();
     shares_.reset(units, nt);
     arrived_.store(0, std::memory_order_relaxed);
+    const Forms f = forms(js, nj);
+    const int64_t cols = js[0].w->cols;
+    if (copies && tin_.size() < size_t(nt)) tin_.resize(size_t(nt));
     team_run(nt, [&](int t) {
+      Input in{x, &xil_, xq_.data()};
+      if (copies) {
+        ThreadInput& ti = tin_[size_t(t)];
+        if (t > 0 && mode == kCopies) in.x = ti.x.data();
+        if (f.il) {
+          cpu::prepare_q8_il_input_avx512(in.x, 1, cols, ti.il);
+          in.il = &ti.il;
+        }
+        if (f.q8) {
+          ti.q.resize(size_t(cols / 32));
+          cpu::quantize_row_i16_avx512(in.x, cols, ti.q.data());
+          in.q = ti.q.data();
+        }
+      }
       shares_.run(t, batch, [&](int64_t first, int64_t count) {
         side.some(t);
-        do_runs(first * unit, std::min((first + count) * unit, total));
+        do_runs(in, first * unit, std::min((first + count) * unit, total));
       });
       if (!epilogue) return;
       // every row done (a thread may have taken some of another's) before the epilogue
@@ -541,6 +630,14 @@ class CpuBackend final : public Backend {
   cpu::Q8ILInput xil_;             // ... and of the current Q8_0_IL matmul
   cpu::Q8ILInput xil_next_;        // mlp's down projection input, made while xil_ is read
   bool xil_ready_ = false;         // xil_ already holds the next run_jobs' input (mlp)
+  struct ThreadInput {             // a thread's copy of add_rmsnorm's xn (thread 0: xn
+    std::vector<float> x;          // itself) and its kernels' forms of it
+    cpu::Q8ILInput il;
+    std::vector<cpu::BlockI16> q;
+  };
+  std::vector<ThreadInput> tin_;
+  const float* copies_of_ = nullptr;  // the xn that tin_ holds copies of, until a matmul takes them
+  int64_t copies_dim_ = 0;
   struct Run {      // one_token's: rows row0 .. row0 + rows of segment `seg` of job `job`, at virtual row v0
     int job;
     int64_t seg, v0;
