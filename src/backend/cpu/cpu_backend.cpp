@@ -87,8 +87,10 @@ class CpuBackend final : public Backend {
     // else each thread makes its own split or quantised form of the shared x (kLocal).
     // Why kLocal: x is often written by both cores (attention's heads); thread 0 made
     // the form alone while the other core waited, which then read it across. In-process
-    // A/B (Q8_0 at 512, where it serves the O projection and the output head): +2.2% at
-    // the high level (n = 69), x1.00 low.
+    // A/B (Q8_0, where it serves the O projection and the output head): +2.2% at 512 at
+    // the high level (n = 69) at first; leaving it out of the finished set measured
+    // x1.017 at 512 and x0.983 at 4096 (n = 72-75): within this VM's noise. Kept for the
+    // serial work and the crossing it saves.
     const bool copies = take_copies(x, n, js[0].w->cols);
     const bool local = !copies && n == 1 && in_session_ && !xil_ready_;
     if (!copies && !local) prepare_input(x, n, js, nj);
@@ -538,8 +540,10 @@ class CpuBackend final : public Backend {
     // starts with item t. Why: one token's items are its kv heads, and
     // prefetch_kv_during_qkv put kv head t's cache into thread t's L2 while Q/K/V ran;
     // taken in turn, the thread that got there first could take the other core's head.
-    // In-process A/B at 4096 (Q8_0): +1.8% at the high level (n = 18), +1% low; at 512
-    // within noise.
+    // In-process A/B at 4096 (Q8_0): +1.8% at the high level (n = 18), +1% low; leaving
+    // it out of this session's finished set: x1.021 (n = 107) at 4096, x1.007 at 512.
+    // Thread 0, the caller, usually gets there first anyway: within noise, kept because
+    // it makes the pairing with the prefetch certain.
     const int64_t own_first = in_session_ ? nt : 0;
     std::atomic<int64_t> next{own_first};
     team_run(nt, [&](int tid) {

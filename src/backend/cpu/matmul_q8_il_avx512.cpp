@@ -85,7 +85,10 @@ inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, cons
 // next matmul ~2% slower in the model though this function ran 2.4x faster alone.)
 // The result equals the scalar reference byte for byte: the same IEEE divides, products
 // and integer sums, in vectors.
+// kFull: ng == 16, every count a constant (the loops unroll, the lines go out whole).
+template <bool kFull>
 inline void prepare_group(const float* xg, int ng, int8_t* hi, int8_t* lo, float* d_out, float* cx_out) {
+  if (kFull) ng = 16;
   __m512 m[16];
   for (int i = 0; i < 16; ++i)
     m[i] = i < ng ? _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(xg + 32 * i)),
@@ -105,8 +108,14 @@ inline void prepare_group(const float* xg, int ng, int8_t* hi, int8_t* lo, float
   }
   const __m512i k128 = _mm512_set1_epi32(128);
   const __mmask64 chunk_bytes = (__mmask64(1) << (4 * ng)) - 1;  // ng < 16
+  // four quarters of 16 bytes -> one line (constant lane numbers, as the instruction needs)
+  auto line = [](const __m128i q[4]) {
+    return _mm512_inserti32x4(
+        _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(q[0]), q[1], 1), q[2], 2), q[3], 3);
+  };
   for (int k = 0; k < 8; ++k) {
-    __m512i hk = _mm512_setzero_si512(), lk = _mm512_setzero_si512();
+    __m128i hq[4], lq[4];
+    for (int qq = 0; qq < 4; ++qq) hq[qq] = lq[qq] = _mm_setzero_si128();
     for (int qq = 0; qq < quarters; ++qq) {
       const int nq = ng - 4 * qq < 4 ? ng - 4 * qq : 4;  // blocks in this quarter
       const float* v = xg + 32 * 4 * qq + 4 * k;       // values 4k.. of the quarter's first block
@@ -119,10 +128,11 @@ inline void prepare_group(const float* xg, int ng, int8_t* hi, int8_t* lo, float
       const __m512i h = _mm512_srai_epi32(_mm512_add_epi32(q, k128), 8);
       const __m512i l = _mm512_sub_epi32(q, _mm512_slli_epi32(h, 8));
       s[qq] = _mm512_add_epi32(s[qq], q);
-      hk = _mm512_inserti32x4(hk, _mm512_cvtepi32_epi8(h), qq);
-      lk = _mm512_inserti32x4(lk, _mm512_cvtepi32_epi8(l), qq);
+      hq[qq] = _mm512_cvtepi32_epi8(h);
+      lq[qq] = _mm512_cvtepi32_epi8(l);
     }
-    if (ng == 16) {
+    const __m512i hk = line(hq), lk = line(lq);
+    if (kFull) {
       _mm512_storeu_si512(hi + 64 * k, hk);
       _mm512_storeu_si512(lo + 64 * k, lk);
     } else {
@@ -143,6 +153,12 @@ inline void prepare_group(const float* xg, int ng, int8_t* hi, int8_t* lo, float
   _mm512_mask_storeu_ps(cx_out, blocks, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-128.0f), d), _mm512_cvtepi32_ps(sums)));
 }
 
+// The group at xg of a row with `left` blocks from there on.
+inline void prepare_any_group(const float* xg, int64_t left, int8_t* hi, int8_t* lo, float* d, float* cx) {
+  if (left >= kQ8GroupBlocks) return prepare_group<true>(xg, int(kQ8GroupBlocks), hi, lo, d, cx);
+  prepare_group<false>(xg, int(left), hi, lo, d, cx);
+}
+
 }  // namespace
 
 void prepare_q8_il_input_avx512(const float* x, int n, int64_t cols, Q8ILInput& in) {
@@ -151,16 +167,15 @@ void prepare_q8_il_input_avx512(const float* x, int n, int64_t cols, Q8ILInput& 
   for (int t = 0; t < n; ++t) {
     const int64_t at = int64_t(t) * cols;
     for (int64_t g = 0; g < nb; g += kQ8GroupBlocks)
-      prepare_group(x + at + 32 * g, int(nb - g < kQ8GroupBlocks ? nb - g : kQ8GroupBlocks), in.hi + at + 32 * g,
-                    in.lo + at + 32 * g, in.d + t * nb + g, in.cx + t * nb + g);
+      prepare_any_group(x + at + 32 * g, nb - g, in.hi + at + 32 * g, in.lo + at + 32 * g, in.d + t * nb + g,
+                        in.cx + t * nb + g);
   }
 }
 
 void prepare_q8_il_groups_avx512(const float* x, int64_t cols, int64_t g0, int64_t g1, Q8ILInput& in) {
   const int64_t nb = cols / 32;
   for (int64_t g = g0 * kQ8GroupBlocks; g < std::min(nb, g1 * kQ8GroupBlocks); g += kQ8GroupBlocks)
-    prepare_group(x + 32 * g, int(nb - g < kQ8GroupBlocks ? nb - g : kQ8GroupBlocks), in.hi + 32 * g, in.lo + 32 * g,
-                  in.d + g, in.cx + g);
+    prepare_any_group(x + 32 * g, nb - g, in.hi + 32 * g, in.lo + 32 * g, in.d + g, in.cx + g);
 }
 
 void matmul_rows_q8_il(const Q8ILInput& in, int64_t col0, int n, const WeightMatrix& w, int64_t r0, int64_t r1,
