@@ -279,7 +279,7 @@ class CpuBackend final : public Backend {
   // kLocal, forms each thread makes of x itself.
   enum InputMode { kShared, kCopies, kLocal };
   void one_token(const float* x, const MatmulJob* js, int nj, const Epilogue* epilogue = nullptr, InputMode mode = kShared) {
-    const bool copies = mode != kShared;
+    const bool own_forms = mode != kShared;  // each thread makes its input's forms itself
     int64_t run_bytes = 0;
     for (int i = 0; i < nj; ++i) {
       const WeightMatrix& w = *js[i].w;
@@ -342,10 +342,10 @@ class CpuBackend final : public Backend {
     arrived_.store(0, std::memory_order_relaxed);
     const Forms f = forms(js, nj);
     const int64_t cols = js[0].w->cols;
-    if (copies && tin_.size() < size_t(nt)) tin_.resize(size_t(nt));
+    if (own_forms && tin_.size() < size_t(nt)) tin_.resize(size_t(nt));
     team_run(nt, [&](int t) {
       Input in{x, &xil_, xq_.data()};
-      if (copies) {
+      if (own_forms) {
         ThreadInput& ti = tin_[size_t(t)];
         if (t > 0 && mode == kCopies) in.x = ti.x.data();
         if (f.il) {
