@@ -239,7 +239,7 @@ class CpuBackend final : public Backend {
       const int64_t i1 = t + 1 == threads_ ? dim : int64_t(dim) * (t + 1) / threads_ / 16 * 16;
       for (int64_t i = i0; i < i1; ++i) x_out[i] = x[i] + y[i];
       arrived_.fetch_add(1, std::memory_order_acq_rel);
-      for (cpu::Backoff b; arrived_.load(std::memory_order_acquire) < threads_;) b.pause();
+      for (cpu::Backoff b(team_.spin_limit()); arrived_.load(std::memory_order_acquire) < threads_;) b.pause();
       cpu::rmsnorm_row_avx512(x_out, w, dim, eps, t == 0 ? xn : tin_[size_t(t)].x.data());
     });
     copies_of_ = xn;
@@ -365,7 +365,7 @@ class CpuBackend final : public Backend {
       if (!epilogue) return;
       // every row done (a thread may have taken some of another's) before the epilogue
       arrived_.fetch_add(1, std::memory_order_acq_rel);
-      for (cpu::Backoff b; arrived_.load(std::memory_order_acquire) < nt;) b.pause();
+      for (cpu::Backoff b(team_.spin_limit()); arrived_.load(std::memory_order_acquire) < nt;) b.pause();
       (*epilogue)(t, home[size_t(t)], home[size_t(t) + 1]);
     });
     for (int i = 0; i < nj; ++i) {
@@ -581,7 +581,7 @@ class CpuBackend final : public Backend {
   void token_session(const std::function<void()>& body) override {
     if (threads_ < 2 || in_session_) return body();
     std::exception_ptr err;
-    team_.begin(threads_);
+    team_.begin(threads_, omp_get_num_procs());
 #pragma omp parallel num_threads(threads_)
     {
       const int t = omp_get_thread_num();
