@@ -231,15 +231,13 @@ class CpuBackend final : public Backend {
     }
     if (tin_.size() < size_t(threads_)) tin_.resize(size_t(threads_));
     for (int t = 1; t < threads_; ++t) tin_[size_t(t)].x.resize(size_t(dim));
-    arrived_.store(0, std::memory_order_relaxed);
     team_run(threads_, [&](int t) {
       // thread t adds its part of the row (the part it wrote the last time, so that x is
       // in its cache), then, once every part is there, normalises the whole row
       const int64_t i0 = int64_t(dim) * t / threads_ / 16 * 16;
       const int64_t i1 = t + 1 == threads_ ? dim : int64_t(dim) * (t + 1) / threads_ / 16 * 16;
       for (int64_t i = i0; i < i1; ++i) x_out[i] = x[i] + y[i];
-      arrived_.fetch_add(1, std::memory_order_acq_rel);
-      for (cpu::Backoff b(team_.spin_limit()); arrived_.load(std::memory_order_acquire) < threads_;) b.pause();
+      team_.arrive_and_wait(threads_);
       cpu::rmsnorm_row_avx512(x_out, w, dim, eps, t == 0 ? xn : tin_[size_t(t)].x.data());
     });
     copies_of_ = xn;
@@ -339,7 +337,6 @@ class CpuBackend final : public Backend {
     SidePrefetch side(hint_, nt, (units + batch - 1) / batch);
     hint_.clear();
     shares_.reset(units, nt);
-    arrived_.store(0, std::memory_order_relaxed);
     const Forms f = forms(js, nj);
     const int64_t cols = js[0].w->cols;
     if (own_forms && tin_.size() < size_t(nt)) tin_.resize(size_t(nt));
@@ -364,8 +361,7 @@ class CpuBackend final : public Backend {
       });
       if (!epilogue) return;
       // every row done (a thread may have taken some of another's) before the epilogue
-      arrived_.fetch_add(1, std::memory_order_acq_rel);
-      for (cpu::Backoff b(team_.spin_limit()); arrived_.load(std::memory_order_acquire) < nt;) b.pause();
+      team_.arrive_and_wait(nt);  // (epilogues run only inside a session: mlp)
       (*epilogue)(t, home[size_t(t)], home[size_t(t) + 1]);
     });
     for (int i = 0; i < nj; ++i) {
@@ -650,7 +646,6 @@ class CpuBackend final : public Backend {
   };
   std::vector<Run> runs_;
   std::vector<int64_t> home_;           // one_token's paired shares
-  alignas(64) std::atomic<int> arrived_{0};  // ... and their barrier before the epilogue
   std::vector<float> parts_;
 };
 

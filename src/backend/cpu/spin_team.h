@@ -44,7 +44,6 @@ class SpinTeam {
     stopping_.store(false, std::memory_order_relaxed);
   }
   int size() const { return size_; }
-  int spin_limit() const { return spin_limit_; }  // for waits of the team's own (Backoff)
 
   // fn(t) on every thread t < size (fn(0) on the caller); returns when all are done.
   template <class Fn>
@@ -52,9 +51,17 @@ class SpinTeam {
     task_ = [](void* f, int t) { (*static_cast<Fn*>(f))(t); };
     arg_ = &fn;
     done_.store(0, std::memory_order_relaxed);
+    arrived_.store(0, std::memory_order_relaxed);
     gen_.fetch_add(1, std::memory_order_release);
     fn(0);
     for (Backoff b(spin_limit_); done_.load(std::memory_order_acquire) < size_ - 1;) b.pause();
+  }
+
+  // Inside run()'s fn, on each of the n threads that run it (once per run): returns when
+  // all n have called it.
+  void arrive_and_wait(int n) {
+    arrived_.fetch_add(1, std::memory_order_acq_rel);
+    for (Backoff b(spin_limit_); arrived_.load(std::memory_order_acquire) < n;) b.pause();
   }
 
   void stop() { stopping_.store(true, std::memory_order_release); }
@@ -77,6 +84,7 @@ class SpinTeam {
   void* arg_ = nullptr;
   alignas(64) std::atomic<uint64_t> gen_{0};
   alignas(64) std::atomic<int> done_{0};
+  alignas(64) std::atomic<int> arrived_{0};  // arrive_and_wait's
   alignas(64) std::atomic<bool> stopping_{false};
 };
 
