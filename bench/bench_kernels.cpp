@@ -114,7 +114,7 @@ void BM_Q8ILInputSplit(benchmark::State& st) {
   cpu::Q8ILInput in;
   for (auto _ : st) {
     cpu::prepare_q8_il_input_avx512(x.data(), 1, cols, in);
-    benchmark::DoNotOptimize(in.hi);
+    benchmark::DoNotOptimize(in.split);
   }
   st.SetItemsProcessed(int64_t(st.iterations()) * cols);
 }

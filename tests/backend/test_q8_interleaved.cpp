@@ -80,7 +80,8 @@ TEST_P(Q8Interleaved, InputSplitIsExact) {
   std::fill(x.end() - 32, x.end(), 0.0f);  // a block of zeros: d = 0, every q 0
   cpu::Q8ILInput ref;
   cpu::prepare_q8_il_input_scalar(x.data(), n, s.cols, ref);
-  // undo the group order: block b's value j sits at 32 g + 4 n_g (j / 4) + 4 i + j % 4
+  // undo the group order: block b's value j sits at 2 t cols + 64 g + 8 n_g (j / 4) + 4 i + j % 4
+  // (hi), lo 4 n_g bytes further
   const int64_t nb = s.cols / 32;
   for (int t = 0; t < n; ++t)
     for (int64_t b = 0; b < nb; ++b) {
@@ -88,8 +89,9 @@ TEST_P(Q8Interleaved, InputSplitIsExact) {
       const float d = ref.d[t * nb + b];
       int64_t sum = 0;
       for (int j = 0; j < 32; ++j) {
-        const size_t at = size_t(t * s.cols + 32 * g + 4 * ng * (j / 4) + 4 * i + j % 4);
-        const int q = 256 * ref.hi[at] + ref.lo[at];
+        const size_t at = size_t(2 * t * s.cols + 64 * g + 8 * ng * (j / 4) + 4 * i + j % 4);
+        ASSERT_EQ(int64_t(at), cpu::q8_il_split_at(s.cols, t, b, j));
+        const int q = 256 * ref.split[at] + ref.split[at + size_t(4 * ng)];
         ASSERT_LE(std::abs(q), 32639);
         const float v = x[size_t(t * s.cols + 32 * b + j)];
         ASSERT_EQ(q, d == 0.0f ? 0 : int(std::nearbyint(v / d))) << t << " " << b << " " << j;
@@ -101,8 +103,7 @@ TEST_P(Q8Interleaved, InputSplitIsExact) {
   cpu::Q8ILInput simd;
   cpu::prepare_q8_il_input_avx512(x.data(), n, s.cols, simd);
   const size_t vals = size_t(n * s.cols), blocks = vals / 32;
-  EXPECT_EQ(0, std::memcmp(ref.hi, simd.hi, vals));
-  EXPECT_EQ(0, std::memcmp(ref.lo, simd.lo, vals));
+  EXPECT_EQ(0, std::memcmp(ref.split, simd.split, 2 * vals));
   EXPECT_EQ(0, std::memcmp(ref.d, simd.d, blocks * 4));
   EXPECT_EQ(0, std::memcmp(ref.cx, simd.cx, blocks * 4));
 }
@@ -143,11 +144,11 @@ void check_kernel(const Shape& s, int n, std::mt19937& rng) {
       double want = 0, mag = 0;
       for (int64_t b = 0; b < nb; ++b) {
         const cpu::BlockQ8_0& blk = q8[size_t(r * nb + b)];
-        const int64_t g = b / 16 * 16, i = b - g, ng = std::min<int64_t>(16, nb - g);
+        const int64_t ng = cpu::q8_il_group_blocks(s.cols, b);
         int64_t dot = 0;
         for (int j = 0; j < 32; ++j) {
-          const size_t at = size_t(t * s.cols + 32 * g + 4 * ng * (j / 4) + 4 * i + j % 4);
-          dot += int64_t(blk.q[j]) * (256 * in.hi[at] + in.lo[at]);
+          const size_t at = size_t(cpu::q8_il_split_at(s.cols, t, b, j));
+          dot += int64_t(blk.q[j]) * (256 * in.split[at] + in.split[at + size_t(4 * ng)]);
         }
         const double scale = double(f16_to_f32(blk.d)) * double(in.d[t * nb + b]);
         want += scale * double(dot);

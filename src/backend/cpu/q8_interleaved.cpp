@@ -108,17 +108,17 @@ void Q8ILInput::resize(int tokens, int64_t ncols) {
   n = tokens;
   cols = ncols;
   const size_t vals = size_t(tokens) * size_t(ncols), blocks = vals / 32;
-  // hi, lo, d, cx one after another; hi and lo start on cache lines (the kernel's loads
-  // of whole groups are then aligned).
-  const size_t bytes = 2 * ((vals + 63) / 64 * 64) + 2 * blocks * sizeof(float);
+  // split, d, cx one after another; split starts on a cache line (the kernel's loads of
+  // whole groups are then aligned).
+  const size_t split_bytes = (2 * vals + 63) / 64 * 64;
+  const size_t bytes = split_bytes + 2 * blocks * sizeof(float);
   if (bytes > capacity_) {
     mem_.reset(static_cast<uint8_t*>(::operator new[](bytes, std::align_val_t(64))));
     capacity_ = bytes;
   }
   uint8_t* p = mem_.get();
-  hi = reinterpret_cast<int8_t*>(p);
-  lo = reinterpret_cast<int8_t*>(p + (vals + 63) / 64 * 64);
-  d = reinterpret_cast<float*>(p + 2 * ((vals + 63) / 64 * 64));
+  split = reinterpret_cast<int8_t*>(p);
+  d = reinterpret_cast<float*>(p + split_bytes);
   cx = d + blocks;
 }
 
@@ -127,27 +127,23 @@ void prepare_q8_il_input_scalar(const float* x, int n, int64_t cols, Q8ILInput& 
   const int64_t nb = cols / 32;
   for (int t = 0; t < n; ++t) {
     const float* xt = x + int64_t(t) * cols;
-    int8_t* hi = in.hi + int64_t(t) * cols;
-    int8_t* lo = in.lo + int64_t(t) * cols;
-    for (int64_t g = 0; g < nb; g += kQ8GroupBlocks) {
-      const int64_t n_g = group_size(nb, g);
-      for (int64_t i = 0; i < n_g; ++i) {
-        const float* v = xt + 32 * (g + i);
-        float amax = 0;
-        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(v[j]));
-        const float d = amax / 32639.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        int sum = 0;
-        for (int j = 0; j < 32; ++j) {
-          const int q = int(std::nearbyint(v[j] * id));  // ties to even, as vcvtps2dq
-          const int h = (q + 128) >> 8;
-          const size_t at = size_t(32 * g + (j / 4) * 4 * n_g + 4 * i + j % 4);
-          hi[at] = int8_t(h);
-          lo[at] = int8_t(q - 256 * h);
-          sum += q;
-        }
-        in.d[t * nb + g + i] = d;
-        in.cx[t * nb + g + i] = -128.0f * d * float(sum);
+    for (int64_t b = 0; b < nb; ++b) {
+      const float* v = xt + 32 * b;
+      float amax = 0;
+      for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(v[j]));
+      const float d = amax / 32639.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+      const int64_t lo_off = 4 * q8_il_group_blocks(cols, b);
+      int sum = 0;
+      for (int j = 0; j < 32; ++j) {
+        const int q = int(std::nearbyint(v[j] * id));  // ties to even, as vcvtps2dq
+        const int h = (q + 128) >> 8;
+        int8_t* hi = in.split + q8_il_split_at(cols, t, b, j);
+        hi[0] = int8_t(h);
+        hi[lo_off] = int8_t(q - 256 * h);
+        sum += q;
       }
+      in.d[t * nb + b] = d;
+      in.cx[t * nb + b] = -128.0f * d * float(sum);
     }
   }
 }
