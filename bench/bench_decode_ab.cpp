@@ -274,6 +274,49 @@ void run_q8_ffn(benchmark::State& st, Q8Ffn::Variant Q8Ffn::*which) {
     }
   st.SetBytesProcessed(int64_t(st.iterations() * f.bytes()));
 }
+// The Q8_0_IL one-token kernel through the backend on two threads, against a plain two-thread
+// read of as many bytes (BandwidthProbe), alternating inside every iteration as in
+// Head2Threads: a ~145 MB matrix of rows of st.range(0) columns (896: the output head's
+// shape; 2560: the down projection's first segment). How the kernel reads its stream
+// decides how close it comes to the read at this VM's high bandwidth level: reading each
+// group's scales after its quants, and the activations' hi and lo as two arrays, left
+// 2560-column rows at 0.64-0.77 of the read there (~0.9 since; q8_interleaved.h).
+// Counters: GB/s of each and the kernel's fraction of the read.
+void BM_Q8IL2Threads_OfRead(benchmark::State& st) {
+  if (!cpu::q8_il_path()) return st.SkipWithError("no AVX512-VNNI");
+  const int64_t cols = st.range(0), rows = (int64_t(145) << 20) / (cols / 32 * 34) / 16 * 16;
+  const WeightMatrix shape{DType::Q8_0, nullptr, rows, cols};
+  static std::unique_ptr<Backend> be = make_cpu_backend(2);
+  StreamedBuffer mem = make_streamed_buffer(shape.bytes());
+  WeightMatrix w;
+  {
+    std::vector<cpu::BlockQ8_0> q(size_t(rows * cols / 32));
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) row[size_t(c)] = float((r * 7 + c * 13) % 61) - 30.0f;
+      cpu::quantize_row_q8_0(row.data(), cols, q.data() + r * cols / 32);
+    }
+    w = cpu::interleave_q8_0_in_place(cpu::copy_col_blocked(WeightMatrix{DType::Q8_0, q.data(), rows, cols}, 0, mem.get()));
+  }
+  cpu::BandwidthProbe probe(2, shape.bytes());
+  std::vector<float> x(static_cast<size_t>(cols), 0.01f), y(static_cast<size_t>(rows));
+  double secs = 0, read_secs = 0;
+  int64_t it = 0;
+  for (auto _ : st) {
+    if (it % 2) read_secs += double(shape.bytes()) / 1e9 / probe.measure(1).gbps;  // alternate which goes first
+    const auto t0 = std::chrono::steady_clock::now();
+    be->matmul(x.data(), 1, w, y.data());
+    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (it % 2 == 0) read_secs += double(shape.bytes()) / 1e9 / probe.measure(1).gbps;
+    ++it;
+  }
+  const double gb = double(shape.bytes()) * double(it) / 1e9;
+  st.counters["kernel_GBps"] = gb / secs;
+  st.counters["read_GBps"] = gb / read_secs;
+  st.counters["kernel_of_read"] = read_secs / secs;
+}
+BENCHMARK(BM_Q8IL2Threads_OfRead)->Arg(896)->Arg(2560)->UseRealTime()->Iterations(30)->Repetitions(3);
+
 void BM_Q8Ffn24_Q8_0(benchmark::State& st) { run_q8_ffn(st, &Q8Ffn::plain); }
 void BM_Q8Ffn24_Q8_0_IL(benchmark::State& st) { run_q8_ffn(st, &Q8Ffn::il); }
 void BM_Q8Ffn24_Q8_0_IL_PlainRows(benchmark::State& st) { run_q8_ffn(st, &Q8Ffn::il_rows); }
