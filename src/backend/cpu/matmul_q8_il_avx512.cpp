@@ -36,7 +36,7 @@ inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, cons
     for (int r = 0; r < R; ++r) h[r] = l[r] = _mm512_setzero_si512();
     // The scales first, in stream order. Read after the group's quants (a step back of
     // ~2 KB every group, to lines already in cache) they slowed the weights' stream from
-    // DRAM at the two-core high level: a 141 MB matrix on two threads read 0.64-0.77 of a
+    // DRAM at the two-core high level: a 145 MB matrix on two threads read 0.64-0.77 of a
     // plain read of its bytes at 2560 columns, 0.70-0.88 with the scales first; at 896
     // columns 0.80-0.93 -> 0.83-0.93. The decoded token (Q8_0, 0.5B shape, 512): +3.5%.
     __m512 dw[R];

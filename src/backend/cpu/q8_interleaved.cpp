@@ -13,14 +13,9 @@
 
 namespace s1::cpu {
 
-namespace {
-// Blocks in the group that starts at block g of a row of nb blocks.
-inline int64_t group_size(int64_t nb, int64_t g) { return std::min(kQ8GroupBlocks, nb - g); }
-}  // namespace
-
 void interleave_q8_0_quad(const BlockQ8_0* src, int64_t nb, uint8_t* dst) {
   for (int64_t g = 0; g < nb; g += kQ8GroupBlocks) {
-    const int64_t n = group_size(nb, g);
+    const int64_t n = q8_il_group_blocks(32 * nb, g);
     for (int64_t j = 0; j < kQ8QuadRows; ++j)
       for (int64_t i = 0; i < n; ++i) std::memcpy(dst + 2 * (j * n + i), &src[j * nb + g + i].d, 2);
     uint8_t* q = dst + 2 * kQ8QuadRows * n;
@@ -41,7 +36,7 @@ struct BlockPos {
   int64_t step;
 };
 BlockPos block_pos(const WeightMatrix& w, int64_t r, int64_t b) {
-  const int64_t nb = w.cols / 32, g = b / kQ8GroupBlocks * kQ8GroupBlocks, i = b - g, n = group_size(nb, g);
+  const int64_t g = b / kQ8GroupBlocks * kQ8GroupBlocks, i = b - g, n = q8_il_group_blocks(w.cols, b);
   const int64_t j = r % kQ8QuadRows;
   const uint8_t* quad = static_cast<const uint8_t*>(w.data) + size_t(r / kQ8QuadRows) * kQ8QuadRows * w.row_bytes(w.cols);
   const uint8_t* grp = quad + size_t(kQ8QuadRows * 34 * g);  // every earlier group is a full one

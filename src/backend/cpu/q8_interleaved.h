@@ -75,7 +75,7 @@ float q8_il_element(const WeightMatrix& w, int64_t r, int64_t c);
 // and its chunk k (values 4k..4k+3 of every block) is 4 n_g bytes of hi, then 4 n_g of lo
 // (q8_il_split_at). Why side by side: the kernel reads a chunk's hi and lo together, and
 // as one sequential stream in L1 they slow the weights' stream from DRAM less than as two
-// arrays. Two threads over a 141 MB matrix of 2560-column rows, at the high bandwidth
+// arrays. Two threads over a 145 MB matrix of 2560-column rows, at the high bandwidth
 // level: 0.83 of a plain read of the same bytes with two arrays, 0.94 side by side; in
 // the decoded token (Q8_0, 0.5B shape, 512) +3.4%.
 struct Q8ILInput {
