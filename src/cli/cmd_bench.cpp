@@ -21,10 +21,24 @@ struct BenchOptions {
   int64_t prompt = 512, gen = 128;
   std::string positions = "512,4096";
   int threads = 0;
-  bool json = false, profile = false;
+  bool json = false, profile = false, plain_read = false;
   std::string quant;
   std::string kv_cache = "auto";
 };
+
+// One pass of `threads` threads over the memory the last decoded token read
+// (Model::decode_reads), shared out as decode shares it, timed: how fast that token
+// could have gone if reading were all it did, with no arithmetic and no waits between
+// its layers.
+void plain_read_pass(const Model& model, const KVCache& kv, int threads, double& secs, double& bytes) {
+  const Model::DecodeReads reads = model.decode_reads(kv);
+  std::vector<cpu::MemRegion> regions;
+  for (const Backend::Region& r : reads.weights) regions.push_back({r.data, r.bytes, -1});
+  for (size_t h = 0; h < reads.kv_heads.size(); ++h)
+    for (const Backend::Region& r : reads.kv_heads[h]) regions.push_back({r.data, r.bytes, int(h)});
+  for (const cpu::MemRegion& r : regions) bytes += double(r.bytes);
+  secs += cpu::time_plain_read(regions, threads).seconds;
+}
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -100,16 +114,20 @@ int run_bench(const BenchOptions& o) {
     double before = probe.measure().gbps;
     bw_samples.push_back(before);
     double secs = 0, read = 0, allowed = 0;  // seconds decoding, bytes read, bytes the probes allowed
+    double plain_secs = 0, plain_bytes = 0;    // --plain-read's passes
     for (int64_t s = 0; s < stretches; ++s) {
       const int64_t n = o.gen * (s + 1) / stretches - o.gen * s / stretches;
-      double kv_read = 0;
-      const double t1 = now_s();
+      double kv_read = 0, dt = 0;
       for (int64_t i = 0; i < n; ++i) {
         kv_read += kv_bytes_per_pos * double(dkv.pos() + 1);
         id = tok(rng);
+        const double t1 = now_s();
         model->forward(dkv, std::span<const int32_t>(&id, 1), logits.data());
+        dt += now_s() - t1;
+        // After each token, one pass over the memory it read: the same minute of this
+        // machine, so a change of its read rate shows in both.
+        if (o.plain_read) plain_read_pass(*model, dkv, threads, plain_secs, plain_bytes);
       }
-      const double dt = now_s() - t1;
       const double after = probe.measure().gbps;
       bw_samples.push_back(after);
       secs += dt;
@@ -126,6 +144,10 @@ int run_bench(const BenchOptions& o) {
                             {"gbps", gbps},
                             {"read_bandwidth_gbps", allowed / secs / 1e9},
                             {"pct_of_bandwidth", 100.0 * read / allowed}};
+    if (o.plain_read) {
+      entry["plain_read_gbps"] = plain_bytes / plain_secs / 1e9;
+      entry["pct_of_plain_read"] = 100.0 * (read / secs) / (plain_bytes / plain_secs);
+    }
     if (prof) {
       nlohmann::json ops = nlohmann::json::array();
       std::vector<std::pair<std::string, ProfiledBackend::Stat>> by_time(prof->stats().begin(), prof->stats().end());
@@ -177,6 +199,11 @@ int run_bench(const BenchOptions& o) {
                   (long long)d["position"].get<int64_t>(), d["tokens_per_s"].get<double>(),
                   d["bytes_per_token"].get<double>() / 1e6, d["gbps"].get<double>(), d["pct_of_bandwidth"].get<double>(),
                   d["read_bandwidth_gbps"].get<double>());
+    for (const auto& d : decode)
+      if (d.contains("plain_read_gbps"))
+        std::printf("plain read @%-5lld  %.1f GB/s reading the same memory after each token: decode at %.1f%% of it\n",
+                    (long long)d["position"].get<int64_t>(), d["plain_read_gbps"].get<double>(),
+                    d["pct_of_plain_read"].get<double>());
     for (const auto& d : decode) {
       if (!d.contains("profile")) continue;
       std::printf("\nprofile @%lld (per token; timing each call slows decode a little)\n", (long long)d["position"].get<int64_t>());
@@ -202,6 +229,9 @@ void add_bench(CLI::App& app, std::vector<std::pair<CLI::App*, Action>>& cmds) {
   c->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
   c->add_flag("--json", o->json, "Print one JSON object");
   c->add_flag("--profile", o->profile, "Time each kind of op during decode (ms and GB/s per token)");
+  c->add_flag("--plain-read", o->plain_read,
+              "After each decoded token, time one plain read of the memory it read (weights, KV cache) and report "
+              "decode as a % of that rate");
   add_quant_option(c, o->quant);
   c->add_option("--kv-cache", o->kv_cache,
                 "KV cache elements: auto (bf16 where the CPU has AVX512-BF16 and the weights are not f32), f32, bf16")

@@ -104,6 +104,15 @@ class Model {
   bool weights_in_streamed_memory() const { return streamed_copy_; }
   // Whether its KV caches hold bf16 (LoadOptions::kv_cache).
   bool kv_bf16() const { return kv_bf16_; }
+  // The memory the last token decoded into kv read (s1 bench --plain-read reads just
+  // this): every weight matrix (the output head and each layer's seven; the norms' few KB
+  // left out), whose rows the threads share, and per kv head the keys and values of its
+  // kv.pos() positions in every layer, which one thread attends.
+  struct DecodeReads {
+    std::vector<Backend::Region> weights;
+    std::vector<std::vector<Backend::Region>> kv_heads;
+  };
+  DecodeReads decode_reads(const KVCache& kv) const;
 
   // Runs `tokens` at positions kv.pos() .. and appends them to the cache. Writes the
   // logits (host memory, vocab_size floats per row) of the last token, or of every

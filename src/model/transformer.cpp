@@ -312,6 +312,24 @@ void Model::prefetch_kv_during_qkv(const KVCache& kv, int64_t l) {
   be_->prefetch_during_next(std::span<const Backend::Region>(regions, size_t(2 * heads)));
 }
 
+Model::DecodeReads Model::decode_reads(const KVCache& kv) const {
+  DecodeReads out;
+  out.weights.push_back({w_.lm_head.data, w_.lm_head.bytes()});
+  for (const auto& L : w_.layers)
+    for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      out.weights.push_back({m->data, m->bytes()});
+  // a kv head's first kv.pos() positions: its run's first bytes in either layout (KVCache::k_index)
+  const size_t used = size_t(kv.pos_) * size_t(kv.head_dim_) * kv.elem_;
+  const size_t head = size_t(kv.cap_ * kv.head_dim_) * kv.elem_;
+  out.kv_heads.resize(size_t(kv.kv_heads_));
+  if (used > 0)
+    for (int64_t h = 0; h < kv.kv_heads_; ++h)
+      for (int64_t l = 0; l < kv.layers_; ++l)
+        for (const uint8_t* base : {kv.k_[size_t(l)], kv.v_[size_t(l)]})
+          out.kv_heads[size_t(h)].push_back({base + size_t(h) * head, used});
+  return out;
+}
+
 AttentionShape Model::attention_shape(const KVCache& kv) const {
   const ModelConfig& c = cfg_;
   return AttentionShape{int(c.heads), int(c.kv_heads), int(c.head_dim), c.q_dim(), c.head_dim, kv.cap_ * c.head_dim,

@@ -85,6 +85,20 @@ TEST(Cli, BenchJsonWithProfile) {
   EXPECT_EQ(run("bench -m " + kTiny + " --prompt 0").code, 1);
 }
 
+// --plain-read: each decode position also reports the rate of a plain read of the memory
+// its tokens read, and decode as a percentage of that rate.
+TEST(Cli, BenchPlainRead) {
+  CliRun r = run("bench -m " + kTiny + " --prompt 8 --gen 4 --positions 8 --threads 2 --json --plain-read");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto d = nlohmann::json::parse(r.out)["decode"].at(0);
+  EXPECT_GT(d["plain_read_gbps"].get<double>(), 0);
+  EXPECT_NEAR(d["pct_of_plain_read"].get<double>(), 100 * d["gbps"].get<double>() / d["plain_read_gbps"].get<double>(),
+              1e-6 * d["pct_of_plain_read"].get<double>());
+  CliRun text = run("bench -m " + kTiny + " --prompt 8 --gen 4 --positions 8 --threads 2 --plain-read");
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("plain read @8"), std::string::npos) << text.out;
+}
+
 TEST(Cli, SeededSamplingIsReproducible) {
   std::string cmd = "generate -m " + kTiny + " --prompt-ids 1,2,3 -n 12 --temperature 1.0 --top-p 0.9 --json --seed ";
   auto a = nlohmann::json::parse(run(cmd + "11").out)["output_ids"];

@@ -1,7 +1,9 @@
 // ProfiledBackend (s1 bench --profile): wrapping a backend changes no result, and the
-// per-op counts and bytes of one decode step are what the model must read.
+// per-op counts and bytes of one decode step are what the model must read; and
+// Model::decode_reads (s1 bench --plain-read) lists the same memory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <span>
 #include <vector>
@@ -45,6 +47,38 @@ TEST(ProfiledBackend, CountsOneDecodeStepAndChangesNothing) {
   for (const auto& L : timed->weights().layers)
     for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) weights += double(m->bytes());
   EXPECT_DOUBLE_EQ(matmul_bytes, weights);
+}
+
+// Model::decode_reads (what s1 bench --plain-read reads) lists the bytes a decode step
+// reads: every matrix the profile counts, and the cached keys and values of each kv head,
+// in runs that do not overlap.
+TEST(DecodeReads, ListTheWeightsAndEachKvHeadsCache) {
+  auto model = Model::load(kModel, make_cpu_backend(2));
+  const ModelConfig& c = model->config();
+  KVCache kv(*model, 40);
+  std::vector<float> logits(size_t(c.vocab_size));
+  const std::vector<int32_t> prompt = {3, 14, 15, 92, 65, 35, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4, 3};
+  model->forward(kv, prompt, logits.data());
+  const Model::DecodeReads reads = model->decode_reads(kv);
+  double weights = 0, want = double(model->weights().lm_head.bytes());
+  for (const auto& r : reads.weights) weights += double(r.bytes);
+  for (const auto& L : model->weights().layers)
+    for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) want += double(m->bytes());
+  EXPECT_EQ(weights, want);
+  ASSERT_EQ(reads.kv_heads.size(), size_t(c.kv_heads));
+  std::vector<std::pair<const uint8_t*, size_t>> runs;
+  double kv_bytes = 0;
+  for (const auto& head : reads.kv_heads) {
+    EXPECT_EQ(head.size(), size_t(2 * c.layers));
+    for (const auto& r : head) {
+      EXPECT_EQ(r.bytes, prompt.size() * size_t(c.head_dim) * (kv.bf16() ? 2 : 4));
+      runs.push_back({static_cast<const uint8_t*>(r.data), r.bytes});
+      kv_bytes += double(r.bytes);
+    }
+  }
+  EXPECT_EQ(kv_bytes, double(kv.bytes_per_token()) * double(prompt.size()));
+  std::sort(runs.begin(), runs.end());
+  for (size_t i = 1; i < runs.size(); ++i) EXPECT_LE(runs[i - 1].first + runs[i - 1].second, runs[i].first);
 }
 
 }  // namespace

@@ -79,6 +79,43 @@ BandwidthResult BandwidthProbe::measure(int repeats) {
   return {best, n_ * sizeof(float), threads_};
 }
 
+uint64_t read_bytes_scalar(const uint8_t* p, size_t n) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+
+namespace {
+using ReadBytesFn = uint64_t (*)(const uint8_t*, size_t);
+ReadBytesFn read_bytes_fn() {
+  const Isa isa = best_isa();
+  return isa == Isa::Avx512 ? read_bytes_avx512 : isa == Isa::Avx2 ? read_bytes_avx2 : read_bytes_scalar;
+}
+}  // namespace
+
+uint64_t read_bytes(const void* p, size_t n) { return read_bytes_fn()(static_cast<const uint8_t*>(p), n); }
+
+PlainRead time_plain_read(std::span<const MemRegion> regions, int threads) {
+  if (threads <= 0) threads = omp_get_num_procs();
+  const ReadBytesFn read = read_bytes_fn();
+  uint64_t total = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+  {
+    const size_t t = size_t(omp_get_thread_num()), nt = size_t(omp_get_num_threads());
+    for (const MemRegion& r : regions) {
+      if (r.owner >= 0) {
+        if (size_t(r.owner) % nt == t) total += read(static_cast<const uint8_t*>(r.data), r.bytes);
+        continue;
+      }
+      // thread t's part: whole cache lines but the last
+      const size_t b = r.bytes * t / nt / 64 * 64, e = t + 1 == nt ? r.bytes : r.bytes * (t + 1) / nt / 64 * 64;
+      if (e > b) total += read(static_cast<const uint8_t*>(r.data) + b, e - b);
+    }
+  }
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), total};
+}
+
 BandwidthResult measure_read_bandwidth(int threads, size_t bytes, int repeats) {
   return BandwidthProbe(threads, bytes).measure(repeats);
 }

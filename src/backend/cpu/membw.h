@@ -3,6 +3,8 @@
 // decode speed as a fraction of this number.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <span>
 
 namespace s1::cpu {
 
@@ -34,5 +36,31 @@ class BandwidthProbe {
   size_t n_;  // floats
   float* buf_;
 };
+
+// Memory to read with time_plain_read: cut into equal contiguous parts, one per thread
+// (owner < 0), or read whole by thread owner % threads.
+struct MemRegion {
+  const void* data;
+  size_t bytes;
+  int owner = -1;
+};
+
+// Seconds `threads` threads take to read every region once, in one parallel pass: what a
+// decoded token would take if it only read its memory, shared out between the threads
+// as decode shares it (a matrix's rows among all, a kv head's cache to one), with no
+// arithmetic and no waits between layers. s1 bench --plain-read times it next to
+// decoding, over the same memory.
+struct PlainRead {
+  double seconds;
+  uint64_t sum;  // of every byte read (read_bytes): each region's bytes once, whatever the split
+};
+PlainRead time_plain_read(std::span<const MemRegion> regions, int threads);
+
+// The sum of the n bytes at p (any alignment), with the widest loads the CPU has, or with
+// the ones named (for tests of each path): the reads time_plain_read makes.
+uint64_t read_bytes(const void* p, size_t n);
+uint64_t read_bytes_scalar(const uint8_t* p, size_t n);
+uint64_t read_bytes_avx2(const uint8_t* p, size_t n);
+uint64_t read_bytes_avx512(const uint8_t* p, size_t n);
 
 }  // namespace s1::cpu
