@@ -47,9 +47,10 @@ struct MemRegion {
 
 // Seconds `threads` threads take to read every region once, in one parallel pass: what a
 // decoded token would take if it only read its memory, shared out between the threads
-// as decode shares it (a matrix's rows among all, a kv head's cache to one), with no
-// arithmetic and no waits between layers. s1 bench --plain-read times it next to
-// decoding, over the same memory.
+// as decode shares it (a matrix's rows among all, each thread its own share first and
+// then part of what another has left, as in row_shares.h; a kv head's cache to one),
+// with no arithmetic and no waits between layers. s1 bench --plain-read times it next
+// to decoding, over the same memory.
 struct PlainRead {
   double seconds;
   uint64_t sum;  // of every byte read (read_bytes): each region's bytes once, whatever the split
