@@ -37,8 +37,8 @@ class BandwidthProbe {
   float* buf_;
 };
 
-// Memory to read with time_plain_read: cut into equal contiguous parts, one per thread
-// (owner < 0), or read whole by thread owner % threads.
+// Memory to read with time_plain_read: shared among the threads as a one-token matmul
+// shares its rows (owner < 0), or read whole by thread owner % threads.
 struct MemRegion {
   const void* data;
   size_t bytes;

@@ -1,5 +1,6 @@
 // Read-bandwidth probe (STREAM-like "sum" kernel): 4 independent accumulators of
-// 64-byte loads so the loop is bound by memory, not by the add latency.
+// 64-byte loads so the loop is bound by memory, not by the add latency. And the byte
+// reader of s1 bench --plain-read.
 // Compiled with -mavx512f.
 #include <immintrin.h>
 
