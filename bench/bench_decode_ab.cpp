@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -78,38 +79,43 @@ void BM_Gemv_Bf16Dot(benchmark::State& st) {
   for (auto _ : st) cpu::matmul_rows_bf16dot_avx512(h.x.data(), h.m, 0, R, h.y.data());
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(h.m.bytes()));
 }
-// The dispatched bf16 kernel on two threads through the backend, with and without its
-// software prefetch (weight_prefetch_bytes, simd_kernels.h), against a plain two-thread
-// read of as many bytes (BandwidthProbe), the three alternating inside every iteration:
-// this VM's read rate jumps between levels within seconds, and only runs side by side
-// compare. Counters: GB/s of each, and the kernels' fractions of the plain read.
+// The dispatched bf16 kernel on two threads through the backend, without its software
+// prefetch (weight_prefetch_bytes, simd_kernels.h), with it on every other line and on
+// every line (weight_prefetch_lines), against a plain two-thread read of as many bytes
+// (BandwidthProbe), the four alternating inside every iteration: this VM's read rate
+// jumps between levels within seconds, and only runs side by side compare. Counters: GB/s
+// of each, and the kernels' fractions of the plain read.
 void BM_Head2Threads_PrefetchOffOn(benchmark::State& st) {
   if (!cpu::isa_supported(cpu::Isa::Avx512)) return st.SkipWithError("no AVX-512");
   HugeHead& h = huge_head();
   static std::unique_ptr<Backend> be = make_cpu_backend(2);
   static cpu::BandwidthProbe probe(2, h.bytes);
-  const int keep = cpu::weight_prefetch_bytes();
-  double secs[2] = {0, 0}, read_gbps = 0;
+  const int keep = cpu::weight_prefetch_bytes(), keep_lines = cpu::weight_prefetch_lines();
+  // Variant v: 0 no prefetch, 1 every line, 2 every other line.
+  double secs[3] = {0, 0, 0}, read_gbps = 0;
   int64_t it = 0;
   for (auto _ : st) {
     read_gbps += probe.measure(1).gbps;
-    for (int k = 0; k < 2; ++k) {
-      const int on = (k + int(it)) % 2;  // alternate which goes first
-      cpu::set_weight_prefetch_bytes(on ? 4096 : 0);
+    for (int k = 0; k < 3; ++k) {
+      const int v = (k + int(it)) % 3;  // rotate which goes first
+      cpu::set_weight_prefetch_bytes(v ? 4096 : 0);
+      cpu::set_weight_prefetch_lines(v ? v : keep_lines);
       const auto t0 = std::chrono::steady_clock::now();
       be->matmul(h.x.data(), 1, h.m, h.y.data());
-      secs[on] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      secs[v] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     ++it;
   }
   cpu::set_weight_prefetch_bytes(keep);
+  cpu::set_weight_prefetch_lines(keep_lines);
   const double gb = double(h.bytes) * double(it) / 1e9;
   read_gbps /= double(it);
   st.counters["read_GBps"] = read_gbps;
-  st.counters["off_GBps"] = gb / secs[0];
-  st.counters["on_GBps"] = gb / secs[1];
-  st.counters["off_of_read"] = gb / secs[0] / read_gbps;
-  st.counters["on_of_read"] = gb / secs[1] / read_gbps;
+  const char* names[3] = {"off", "every_line", "every_other_line"};
+  for (int v = 0; v < 3; ++v) {
+    st.counters[std::string(names[v]) + "_GBps"] = gb / secs[v];
+    st.counters[std::string(names[v]) + "_of_read"] = gb / secs[v] / read_gbps;
+  }
 }
 BENCHMARK(BM_Head2Threads_PrefetchOffOn)->UseRealTime()->Iterations(40)->Repetitions(3);
 

@@ -320,10 +320,11 @@ TEST(CpuBackend, PrefetchHintLeavesResultsAlone) {
   }
 }
 
-// The one-token kernels' weight prefetch (weight_prefetch_bytes) is only a hint: off, at
-// the default and far ahead (past the matrix's end), the same bits, bf16 and Q8_0_IL.
+// The one-token kernels' weight prefetch (weight_prefetch_bytes, weight_prefetch_lines) is
+// only a hint: off, at the default and far ahead (past the matrix's end), on every line
+// and on every other line, the same bits, bf16 and Q8_0_IL.
 TEST(CpuBackend, WeightPrefetchLeavesResultsAlone) {
-  const int keep = cpu::weight_prefetch_bytes();
+  const int keep = cpu::weight_prefetch_bytes(), keep_lines = cpu::weight_prefetch_lines();
   std::mt19937 rng(12);
   Weights w = random_weights(DType::BF16, 203, 1000, rng);  // odd rows, a 1000 % 64 tail
   std::vector<cpu::BlockQ8_0> q8(size_t(64 * 1024 / 32));
@@ -341,13 +342,18 @@ TEST(CpuBackend, WeightPrefetchLeavesResultsAlone) {
     std::vector<float> want(size_t(m->rows)), got(want.size());
     cpu::set_weight_prefetch_bytes(0);
     be->matmul(x.data(), 1, *m, want.data());
-    for (int bytes : {4096, 1 << 20}) {
-      cpu::set_weight_prefetch_bytes(bytes);
-      be->matmul(x.data(), 1, *m, got.data());
-      EXPECT_EQ(got, want) << dtype_name(m->dtype) << ", prefetch " << bytes;
-    }
+    for (int bytes : {4096, 1 << 20})
+      for (int lines : {1, 2}) {
+        cpu::set_weight_prefetch_bytes(bytes);
+        cpu::set_weight_prefetch_lines(lines);
+        std::fill(got.begin(), got.end(), 0.0f);
+        be->matmul(x.data(), 1, *m, got.data());
+        EXPECT_EQ(got, want) << dtype_name(m->dtype) << ", prefetch " << bytes << " every " << lines << " lines";
+      }
   }
   cpu::set_weight_prefetch_bytes(keep);
+  cpu::set_weight_prefetch_lines(keep_lines);
+  EXPECT_TRUE(keep_lines == 1 || keep_lines == 2);
   EXPECT_EQ(keep, std::getenv("S1_WEIGHT_PREFETCH") ? keep : 4096);  // the default
 }
 

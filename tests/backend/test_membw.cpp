@@ -26,9 +26,17 @@ TEST(PlainRead, EverySimdPathSumsTheSameBytes) {
   for (int i = 0; i < 200; ++i) {
     const size_t off = rng() % 64, n = i < 8 ? size_t(i) : rng() % (buf.size() - 64);
     const uint64_t want = cpu::read_bytes_scalar(buf.data() + off, n);
-    if (cpu::isa_supported(cpu::Isa::Avx2)) EXPECT_EQ(cpu::read_bytes_avx2(buf.data() + off, n), want) << off << "+" << n;
-    if (cpu::isa_supported(cpu::Isa::Avx512))
-      EXPECT_EQ(cpu::read_bytes_avx512(buf.data() + off, n), want) << off << "+" << n;
+    if (cpu::isa_supported(cpu::Isa::Avx2)) {
+      EXPECT_EQ(cpu::read_bytes_avx2(buf.data() + off, n), want) << off << "+" << n;
+    }
+    if (cpu::isa_supported(cpu::Isa::Avx512)) {  // with the prefetch on every line and on every other line
+      const int keep = cpu::weight_prefetch_lines();
+      for (int lines : {1, 2}) {
+        cpu::set_weight_prefetch_lines(lines);
+        EXPECT_EQ(cpu::read_bytes_avx512(buf.data() + off, n), want) << off << "+" << n << ", every " << lines;
+      }
+      cpu::set_weight_prefetch_lines(keep);
+    }
     EXPECT_EQ(cpu::read_bytes(buf.data() + off, n), want);
   }
 }

@@ -36,10 +36,24 @@ int read_weight_prefetch_env() {
   return v < 0 ? 0 : v;
 }
 int g_weight_prefetch_bytes = read_weight_prefetch_env();
+
+// Intel: every line; other CPUs (AMD Zen): every other line (simd_kernels.h says why).
+int default_weight_prefetch_lines() {
+  __builtin_cpu_init();
+  return __builtin_cpu_is("intel") ? 1 : 2;
+}
+int read_weight_prefetch_lines_env() {
+  const char* e = std::getenv("S1_WEIGHT_PREFETCH_LINES");
+  if (!e) return default_weight_prefetch_lines();
+  return std::atoi(e) == 1 ? 1 : 2;
+}
+int g_weight_prefetch_lines = read_weight_prefetch_lines_env();
 }  // namespace
 
 int weight_prefetch_bytes() { return g_weight_prefetch_bytes; }
 void set_weight_prefetch_bytes(int bytes) { g_weight_prefetch_bytes = bytes < 0 ? 0 : bytes; }
+int weight_prefetch_lines() { return g_weight_prefetch_lines; }
+void set_weight_prefetch_lines(int lines) { g_weight_prefetch_lines = lines == 1 ? 1 : 2; }
 
 bool q8_int_path() {
   static const bool ok = best_isa() == Isa::Avx512 && !std::getenv("S1_Q8_FLOAT");

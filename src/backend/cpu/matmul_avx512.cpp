@@ -180,9 +180,9 @@ inline void row_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_
 // placed in the high half of a zero 32-bit lane is that f32) instead of the
 // cross-lane vpmovzxwd + shift. The unpacks take the elements of each 128-bit lane in
 // the order {0-3} / {4-7}; xp is x permuted once per call into the same order, so the
-// dot product is unchanged. kPrefetch: weight_prefetch_bytes() != 0 (simd_kernels.h),
-// chosen once per call rather than tested in the loop.
-template <bool kPrefetch>
+// dot product is unchanged. kLines: 0 (no prefetch: weight_prefetch_bytes() == 0), or
+// weight_prefetch_lines() (simd_kernels.h), chosen once per call rather than tested in the loop.
+template <int kLines>
 void rows_bf16_unpacked(const float* x, const float* xp, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
                         int64_t pf) {
   const int64_t cols = w.cols;
@@ -194,7 +194,8 @@ void rows_bf16_unpacked(const float* x, const float* xp, const WeightMatrix& w, 
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int64_t c = 0;
     for (; c + 64 <= c32; c += 64) {
-      if constexpr (kPrefetch) _mm_prefetch(reinterpret_cast<const char*>(wr + c) + pf, _MM_HINT_T1);  // every other line
+      if constexpr (kLines > 0) _mm_prefetch(reinterpret_cast<const char*>(wr + c) + pf, _MM_HINT_T1);
+      if constexpr (kLines == 1) _mm_prefetch(reinterpret_cast<const char*>(wr + c) + pf + 64, _MM_HINT_T1);
       const __m512i v0 = _mm512_loadu_si512(wr + c), v1 = _mm512_loadu_si512(wr + c + 32);
       a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp + c), a0);
       a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp + c + 16), a1);
@@ -236,10 +237,12 @@ inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, i
         xp[c + 16 + 4 * k + i] = x[c + 8 * k + 4 + i];  // "hi" vector, lane k
       }
   const int64_t pf = weight_prefetch_bytes();
-  if (pf)
-    rows_bf16_unpacked<true>(x, xp, w, r0, r1, y, pf);
+  if (pf == 0)
+    rows_bf16_unpacked<0>(x, xp, w, r0, r1, y, 0);
+  else if (weight_prefetch_lines() == 1)
+    rows_bf16_unpacked<1>(x, xp, w, r0, r1, y, pf);
   else
-    rows_bf16_unpacked<false>(x, xp, w, r0, r1, y, 0);
+    rows_bf16_unpacked<2>(x, xp, w, r0, r1, y, pf);
 }
 
 template <DType D>

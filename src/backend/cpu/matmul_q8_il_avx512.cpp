@@ -18,7 +18,8 @@ namespace s1::cpu {
 namespace {
 
 // One quad of rows (at `quad`, in the layout of q8_interleaved.h) times token t.
-// pf: weight_prefetch_bytes() (simd_kernels.h), every other line of the stream.
+// pf: weight_prefetch_bytes() (simd_kernels.h), on every line or every other line of the
+// stream (weight_prefetch_lines()).
 inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, const uint8_t* quad, float* y,
                       int64_t pf) {
   constexpr int R = int(kQ8QuadRows);
@@ -26,6 +27,7 @@ inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, cons
   const float* xd = in.d + (t * in.cols + col0) / 32;
   const float* xc = in.cx + (t * in.cols + col0) / 32;
   __m512 acc[R], corr[R];
+  const bool every_line = weight_prefetch_lines() == 1;
   for (int r = 0; r < R; ++r) acc[r] = corr[r] = _mm512_setzero_ps();
   const uint8_t* p = quad;
   for (int64_t g = 0; g < nb; g += 16) {
@@ -47,6 +49,10 @@ inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, cons
           const char* at = reinterpret_cast<const char*>(p + 2 * R * 16 + 64 * R * k) + pf;
           _mm_prefetch(at, _MM_HINT_T1);
           _mm_prefetch(at + 128, _MM_HINT_T1);
+          if (every_line) {
+            _mm_prefetch(at + 64, _MM_HINT_T1);
+            _mm_prefetch(at + 192, _MM_HINT_T1);
+          }
         }
         const __m512i a = _mm512_loadu_si512(xs + 128 * k), b = _mm512_loadu_si512(xs + 128 * k + 64);
         for (int r = 0; r < R; ++r) {

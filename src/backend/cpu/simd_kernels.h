@@ -66,19 +66,33 @@ bool q8_int_path();  // AVX-512 present and not disabled by S1_Q8_FLOAT=1
 void quantize_row_i16_avx512(const float* x, int64_t cols, BlockI16* dst);
 
 // How far ahead (bytes) the one-token weight streams (row_stream_bf16, the Q8_0_IL
-// kernel) prefetch into L2, one prefetch per 128 bytes; 0 turns it off. Default 4096, or
-// env S1_WEIGHT_PREFETCH; the setter is for benchmarks (bench_decode_ab), not for use
-// while kernels run.
+// kernel) prefetch into L2; 0 turns it off. Default 4096, or env S1_WEIGHT_PREFETCH; the
+// setters are for benchmarks (bench_decode_ab) and tests, not for use while kernels run.
 //
-// Why: with two cores reading at once at this VM's high bandwidth level, the hardware
+// Why: with two cores reading at once at the Zen 4 VM's high bandwidth level, the hardware
 // prefetchers alone left the bf16 kernel at 0.93 of a plain read of the same matrix
 // (two threads, the 272 MB output head, 136 alternating rounds); prefetching every
 // other line 2-8 KB ahead into L2 brought it to 1.01-1.03 (+10%), and the whole decoded
-// token +6% (bf16) and +3% (Q8_0) at position 512. Into L1 (T0), or every line, it was
-// slower (0.78-0.83 of the plain read): those prefetches compete with the demand loads.
-// At the low level (~32 GB/s) it is neutral.
+// token +6% (bf16) and +3% (Q8_0) at position 512. Into L1 (T0) it was slower. At the
+// low level (~32 GB/s) it is neutral.
 int weight_prefetch_bytes();
 void set_weight_prefetch_bytes(int bytes);
+
+// Every how many 64-byte lines of the stream that prefetch is issued: 1 or 2. Default by
+// CPU vendor, or env S1_WEIGHT_PREFETCH_LINES=1|2.
+//
+// Why it depends on the CPU (bench_decode_ab Head2Threads_PrefetchOffOn, two threads on
+// the 272 MB bf16 head, as a fraction of a plain read of as many bytes):
+// - AMD Zen 4 (2-core VM): every other line 1.01-1.03; every line 0.78-0.83, slower than
+//   no prefetch (0.93): there the prefetches compete with the demand loads for the L1's
+//   miss buffers. Default 2.
+// - Intel Emerald Rapids (2-core VM, 260 MB L3): every line 0.90-0.91; every other line
+//   0.77; none 0.66. Its L2 streamer alone does not keep two cores' streams ahead, and a
+//   prefetch on one line in two leaves half the misses to the demand loads. The whole
+//   decoded token (0.5B shape, bf16, 512): 65-67% -> 80-84% of the read bandwidth.
+//   Default 1.
+int weight_prefetch_lines();
+void set_weight_prefetch_lines(int lines);
 
 enum class Isa { Scalar, Avx2, Avx512 };
 const char* isa_name(Isa isa);
