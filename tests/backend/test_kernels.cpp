@@ -506,12 +506,14 @@ TEST(Attention, Bf16CacheLayoutsHoldEveryElement) {
   EXPECT_EQ(value_index_bf16(0, 16, 64) - value_index_bf16(0, 0, 64), 32);
 }
 
+// Both forms of the AVX-512 kernel (vdpbf16ps, and FMAs on the widened bf16) against the
+// scalar reference, and the reference against f32 attention.
 TEST(Attention, Bf16CacheAvx512MatchesScalarAndF32) {
   if (!cpu::bf16_attention_path()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
   auto be = make_cpu_backend(1);
   std::mt19937 rng(9);
   std::normal_distribution<float> nd;
-  double worst_kernel = 0, worst_f32 = 0;
+  double worst_kernel = 0, worst_fma = 0, worst_f32 = 0;
   for (int head_dim : {16, 48, 64, 128, 256}) {
     for (int group : {1, 3, 7, 9, 16}) {  // 9, 16: two passes of the 8-head score loop, several value passes
       for (int64_t len : {1, 2, 15, 16, 17, 255, 256, 257, 531, 1100}) {  // odd lengths: a value without its pair
@@ -520,11 +522,14 @@ TEST(Attention, Bf16CacheAvx512MatchesScalarAndF32) {
           for (auto& x : *vec) x = 2.0f * nd(rng);
         Bf16Cache c(*be, kf, vf, len, head_dim);
         const float scale = 1.0f / std::sqrt(float(head_dim));
-        std::vector<float> want(group * head_dim), got(group * head_dim, NAN), s1(len), s2(group * len);
+        std::vector<float> want(group * head_dim), got(group * head_dim, NAN), fma(group * head_dim, NAN), s1(len),
+            s2(group * len);
         cpu::attention_group_bf16_scalar(q.data(), group, c.k.data(), c.v.data(), len, head_dim, scale, s1.data(),
                                          want.data());
         cpu::attention_group_bf16_avx512(q.data(), head_dim, group, c.k.data(), c.v.data(), len, head_dim, scale,
                                          s2.data(), got.data());
+        cpu::attention_group_bf16_fma_avx512(q.data(), head_dim, group, c.k.data(), c.v.data(), len, head_dim, scale,
+                                             s2.data(), fma.data());
         // f32 attention over the same bf16-rounded query, keys and values: the reference
         // differs from it only by rounding the probabilities to bf16 (within the bound below)
         std::vector<float> qr(q.size()), kr(kf.size()), vr(vf.size()), f32(want.size()), s3(len);
@@ -557,15 +562,19 @@ TEST(Attention, Bf16CacheAvx512MatchesScalarAndF32) {
         for (size_t i = 0; i < want.size(); ++i) {
           ASSERT_NEAR(got[i], want[i], bound[i])
               << "head_dim " << head_dim << " group " << group << " len " << len << " at " << i;
+          ASSERT_NEAR(fma[i], want[i], bound[i])
+              << "FMA form: head_dim " << head_dim << " group " << group << " len " << len << " at " << i;
           ASSERT_NEAR(want[i], f32[i], bound[i])
               << "reference vs f32: head_dim " << head_dim << " group " << group << " len " << len << " at " << i;
           worst_kernel = std::max(worst_kernel, std::fabs(got[i] - want[i]) / bound[i]);
+          worst_fma = std::max(worst_fma, std::fabs(fma[i] - want[i]) / bound[i]);
           worst_f32 = std::max(worst_f32, std::fabs(want[i] - f32[i]) / bound[i]);
         }
       }
     }
   }
-  std::printf("bf16 cache: kernel vs reference at most %.2f of the bound, reference vs f32 %.2f\n", worst_kernel, worst_f32);
+  std::printf("bf16 cache: vdpbf16ps kernel vs reference at most %.2f of the bound, FMA form %.2f, reference vs f32 %.2f\n",
+              worst_kernel, worst_fma, worst_f32);
 }
 
 // Through the backend: several query rows at once (prefill), each over its own causal

@@ -529,6 +529,7 @@ class CpuBackend final : public Backend {
     const float scale = 1.0f / std::sqrt(float(s.head_dim));
     const bool simd = s.bf16_kv ? bf16_attention_ && group <= 16 && cpu::attention_simd_head_dim(s.head_dim)
                                 : use_avx512_ && group <= 256 && cpu::attention_simd_head_dim(s.head_dim);
+    const bool bf16_dot = cpu::bf16_attention_dot();
     // Work items are (token, kv head): the query heads of a group share each K/V row load.
     const int64_t items = int64_t(n) * s.kv_heads;
     const int nt = static_cast<int>(std::min<int64_t>(threads_, items));
@@ -556,8 +557,10 @@ class CpuBackend final : public Backend {
         if (s.bf16_kv) {
           const uint16_t* kb = static_cast<const uint16_t*>(k_cache) + int64_t(kvh) * s.kv_head_stride;
           const uint16_t* vb = static_cast<const uint16_t*>(v_cache) + int64_t(kvh) * s.kv_head_stride;
-          if (simd)
+          if (simd && bf16_dot)
             cpu::attention_group_bf16_avx512(qg, s.head_dim, group, kb, vb, len, s.head_dim, scale, score.data(), og);
+          else if (simd)
+            cpu::attention_group_bf16_fma_avx512(qg, s.head_dim, group, kb, vb, len, s.head_dim, scale, score.data(), og);
           else
             cpu::attention_group_bf16_scalar(qg, group, kb, vb, len, s.head_dim, scale, score.data(), og);
           continue;

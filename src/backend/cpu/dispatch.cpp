@@ -68,6 +68,16 @@ bool bf16_attention_path() {
   return ok;
 }
 
+namespace {
+bool g_bf16_attention_dot = [] {
+  if (const char* e = std::getenv("S1_BF16_ATTENTION")) return std::strcmp(e, "fma") != 0;
+  __builtin_cpu_init();
+  return !__builtin_cpu_is("intel");
+}();
+}  // namespace
+bool bf16_attention_dot() { return g_bf16_attention_dot; }
+void set_bf16_attention_dot(bool dot) { g_bf16_attention_dot = dot; }
+
 bool attention_simd_head_dim(int head_dim) {
   switch (head_dim) {
     case 16: case 32: case 48: case 64: case 80: case 96: case 128: case 256: return true;

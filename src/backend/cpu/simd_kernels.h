@@ -37,6 +37,16 @@ bool bf16_attention_path();  // AVX-512 chosen (best_isa) and AVX512-BF16 presen
 // attention_simd_head_dim. scratch: group * min(len, 256) floats.
 void attention_group_bf16_avx512(const float* q, int64_t q_head_stride, int group, const uint16_t* k, const uint16_t* v,
                                  int64_t len, int head_dim, float scale, float* scratch, float* out);
+// The same computed with FMAs on the bf16 widened to f32 instead of vdpbf16ps (the same
+// products, summed in another order); same requirements.
+void attention_group_bf16_fma_avx512(const float* q, int64_t q_head_stride, int group, const uint16_t* k,
+                                     const uint16_t* v, int64_t len, int head_dim, float scale, float* scratch,
+                                     float* out);
+// Which of the two the backend runs: vdpbf16ps (true) where it is the faster, i.e. not on
+// Intel (attention_bf16_avx512.cpp says why); env S1_BF16_ATTENTION=dot|fma chooses.
+// The setter is for benchmarks and tests, not for use while kernels run.
+bool bf16_attention_dot();
+void set_bf16_attention_dot(bool dot);
 // Scalar reference of that: the query and the probabilities rounded to bf16 as there,
 // sums in f32 (query / output heads head_dim apart; score: len floats).
 void attention_group_bf16_scalar(const float* q, int group, const uint16_t* k, const uint16_t* v, int64_t len,
