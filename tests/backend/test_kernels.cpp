@@ -320,11 +320,11 @@ TEST(CpuBackend, PrefetchHintLeavesResultsAlone) {
   }
 }
 
-// The one-token kernels' weight prefetch (weight_prefetch_bytes, weight_prefetch_lines) is
-// only a hint: off, at the default and far ahead (past the matrix's end), on every line
-// and on every other line, the same bits, bf16 and Q8_0_IL.
+// The one-token kernels' weight prefetch (weight_prefetch) is only a hint: off, at the
+// defaults and far ahead (past the matrix's end), into L2 alone or into L1 as well, on
+// every line and on every other line, the same bits, bf16 and Q8_0_IL.
 TEST(CpuBackend, WeightPrefetchLeavesResultsAlone) {
-  const int keep = cpu::weight_prefetch_bytes(), keep_lines = cpu::weight_prefetch_lines();
+  const cpu::WeightPrefetch keep = cpu::weight_prefetch();
   std::mt19937 rng(12);
   Weights w = random_weights(DType::BF16, 203, 1000, rng);  // odd rows, a 1000 % 64 tail
   std::vector<cpu::BlockQ8_0> q8(size_t(64 * 1024 / 32));
@@ -340,21 +340,27 @@ TEST(CpuBackend, WeightPrefetchLeavesResultsAlone) {
   auto be = make_cpu_backend(2);
   for (const WeightMatrix* m : {&w.m, &il}) {
     std::vector<float> want(size_t(m->rows)), got(want.size());
-    cpu::set_weight_prefetch_bytes(0);
+    cpu::set_weight_prefetch({0, 0, 2});
     be->matmul(x.data(), 1, *m, want.data());
-    for (int bytes : {4096, 1 << 20})
-      for (int lines : {1, 2}) {
-        cpu::set_weight_prefetch_bytes(bytes);
-        cpu::set_weight_prefetch_lines(lines);
-        std::fill(got.begin(), got.end(), 0.0f);
-        be->matmul(x.data(), 1, *m, got.data());
-        EXPECT_EQ(got, want) << dtype_name(m->dtype) << ", prefetch " << bytes << " every " << lines << " lines";
-      }
+    for (int l2 : {4096, 8192, 1 << 20})
+      for (int l1 : {0, 4096, 1 << 20})
+        for (int lines : {1, 2}) {
+          cpu::set_weight_prefetch({l2, l1, lines});
+          std::fill(got.begin(), got.end(), 0.0f);
+          be->matmul(x.data(), 1, *m, got.data());
+          EXPECT_EQ(got, want) << dtype_name(m->dtype) << ", prefetch " << l2 << " / " << l1 << " every " << lines;
+        }
   }
-  cpu::set_weight_prefetch_bytes(keep);
-  cpu::set_weight_prefetch_lines(keep_lines);
-  EXPECT_TRUE(keep_lines == 1 || keep_lines == 2);
-  EXPECT_EQ(keep, std::getenv("S1_WEIGHT_PREFETCH") ? keep : 4096);  // the default
+  cpu::set_weight_prefetch(keep);
+  // The environment, where it sets one, else this CPU's default.
+  const cpu::WeightPrefetch def = cpu::default_weight_prefetch();
+  if (!std::getenv("S1_WEIGHT_PREFETCH")) {
+    EXPECT_EQ(keep.l2_bytes, def.l2_bytes);
+    EXPECT_EQ(keep.l1_bytes, def.l1_bytes);
+    EXPECT_EQ(keep.lines, def.lines);
+  }
+  EXPECT_TRUE(def.lines == 1 || def.lines == 2);
+  EXPECT_GT(def.l2_bytes, def.l1_bytes);
 }
 
 // A matrix with no rows is nothing to do, on every path (OpenMP must not be asked for

@@ -29,13 +29,13 @@ TEST(PlainRead, EverySimdPathSumsTheSameBytes) {
     if (cpu::isa_supported(cpu::Isa::Avx2)) {
       EXPECT_EQ(cpu::read_bytes_avx2(buf.data() + off, n), want) << off << "+" << n;
     }
-    if (cpu::isa_supported(cpu::Isa::Avx512)) {  // with the prefetch on every line and on every other line
-      const int keep = cpu::weight_prefetch_lines();
+    if (cpu::isa_supported(cpu::Isa::Avx512)) {  // with the prefetch on every line and on every other line, into L1 or not
+      const cpu::WeightPrefetch keep = cpu::weight_prefetch();
       for (int lines : {1, 2}) {
-        cpu::set_weight_prefetch_lines(lines);
+        cpu::set_weight_prefetch({4096, i % 2 ? 2048 : 0, lines});
         EXPECT_EQ(cpu::read_bytes_avx512(buf.data() + off, n), want) << off << "+" << n << ", every " << lines;
       }
-      cpu::set_weight_prefetch_lines(keep);
+      cpu::set_weight_prefetch(keep);
     }
     EXPECT_EQ(cpu::read_bytes(buf.data() + off, n), want);
   }

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -28,32 +30,36 @@ bool isa_supported(Isa isa) {
   return false;
 }
 
-namespace {
-int read_weight_prefetch_env() {
-  const char* e = std::getenv("S1_WEIGHT_PREFETCH");
-  if (!e) return 4096;
-  const int v = std::atoi(e);
-  return v < 0 ? 0 : v;
-}
-int g_weight_prefetch_bytes = read_weight_prefetch_env();
-
-// Intel: every line; other CPUs (AMD Zen): every other line (simd_kernels.h says why).
-int default_weight_prefetch_lines() {
+WeightPrefetch default_weight_prefetch() {
   __builtin_cpu_init();
-  return __builtin_cpu_is("intel") ? 1 : 2;
+  if (__builtin_cpu_is("intel")) return WeightPrefetch{8192, 4096, 1};
+  return WeightPrefetch{4096, 0, 2};
 }
-int read_weight_prefetch_lines_env() {
-  const char* e = std::getenv("S1_WEIGHT_PREFETCH_LINES");
-  if (!e) return default_weight_prefetch_lines();
-  return std::atoi(e) == 1 ? 1 : 2;
+
+namespace {
+WeightPrefetch sanitized(WeightPrefetch p) {
+  p.l2_bytes = std::max(p.l2_bytes, 0);
+  p.l1_bytes = std::max(p.l1_bytes, 0);
+  p.lines = p.lines == 1 ? 1 : 2;
+  return p;
 }
-int g_weight_prefetch_lines = read_weight_prefetch_lines_env();
+// S1_WEIGHT_PREFETCH=L2[,L1[,LINES]]; what it leaves out keeps this CPU's default.
+WeightPrefetch read_weight_prefetch_env() {
+  WeightPrefetch p = default_weight_prefetch();
+  const char* e = std::getenv("S1_WEIGHT_PREFETCH");
+  if (!e) return p;
+  int v[3] = {p.l2_bytes, p.l1_bytes, p.lines};
+  const int n = std::sscanf(e, "%d,%d,%d", &v[0], &v[1], &v[2]);
+  if (n >= 1) p.l2_bytes = v[0];
+  if (n >= 2) p.l1_bytes = v[1];
+  if (n >= 3) p.lines = v[2];
+  return sanitized(p);
+}
+WeightPrefetch g_weight_prefetch = read_weight_prefetch_env();
 }  // namespace
 
-int weight_prefetch_bytes() { return g_weight_prefetch_bytes; }
-void set_weight_prefetch_bytes(int bytes) { g_weight_prefetch_bytes = bytes < 0 ? 0 : bytes; }
-int weight_prefetch_lines() { return g_weight_prefetch_lines; }
-void set_weight_prefetch_lines(int lines) { g_weight_prefetch_lines = lines == 1 ? 1 : 2; }
+const WeightPrefetch& weight_prefetch() { return g_weight_prefetch; }
+void set_weight_prefetch(const WeightPrefetch& p) { g_weight_prefetch = sanitized(p); }
 
 bool q8_int_path() {
   static const bool ok = best_isa() == Isa::Avx512 && !std::getenv("S1_Q8_FLOAT");

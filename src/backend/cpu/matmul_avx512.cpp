@@ -180,11 +180,12 @@ inline void row_stream(const float* x, const WeightMatrix& w, int64_t r0, int64_
 // placed in the high half of a zero 32-bit lane is that f32) instead of the
 // cross-lane vpmovzxwd + shift. The unpacks take the elements of each 128-bit lane in
 // the order {0-3} / {4-7}; xp is x permuted once per call into the same order, so the
-// dot product is unchanged. kLines: 0 (no prefetch: weight_prefetch_bytes() == 0), or
-// weight_prefetch_lines() (simd_kernels.h), chosen once per call rather than tested in the loop.
-template <int kLines>
+// dot product is unchanged. The prefetch plan (weight_prefetch(), simd_kernels.h) is
+// chosen once per call rather than tested in the loop: kLines 0 (none), 1 (every line) or
+// 2 (every other line), pf2 bytes ahead into L2, and with kL1 pf1 bytes ahead into L1.
+template <int kLines, bool kL1>
 void rows_bf16_unpacked(const float* x, const float* xp, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
-                        int64_t pf) {
+                        int64_t pf2, int64_t pf1) {
   const int64_t cols = w.cols;
   const int64_t c32 = cols / 32 * 32;
   const __m512i zero = _mm512_setzero_si512();
@@ -194,8 +195,13 @@ void rows_bf16_unpacked(const float* x, const float* xp, const WeightMatrix& w, 
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int64_t c = 0;
     for (; c + 64 <= c32; c += 64) {
-      if constexpr (kLines > 0) _mm_prefetch(reinterpret_cast<const char*>(wr + c) + pf, _MM_HINT_T1);
-      if constexpr (kLines == 1) _mm_prefetch(reinterpret_cast<const char*>(wr + c) + pf + 64, _MM_HINT_T1);
+      if constexpr (kLines > 0) {
+        const char* at = reinterpret_cast<const char*>(wr + c);
+        _mm_prefetch(at + pf2, _MM_HINT_T1);
+        if constexpr (kLines == 1) _mm_prefetch(at + pf2 + 64, _MM_HINT_T1);
+        if constexpr (kL1) _mm_prefetch(at + pf1, _MM_HINT_T0);
+        if constexpr (kL1 && kLines == 1) _mm_prefetch(at + pf1 + 64, _MM_HINT_T0);
+      }
       const __m512i v0 = _mm512_loadu_si512(wr + c), v1 = _mm512_loadu_si512(wr + c + 32);
       a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v0)), _mm512_loadu_ps(xp + c), a0);
       a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v0)), _mm512_loadu_ps(xp + c + 16), a1);
@@ -236,13 +242,18 @@ inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, i
         xp[c + 4 * k + i] = x[c + 8 * k + i];           // "lo" vector, lane k
         xp[c + 16 + 4 * k + i] = x[c + 8 * k + 4 + i];  // "hi" vector, lane k
       }
-  const int64_t pf = weight_prefetch_bytes();
-  if (pf == 0)
-    rows_bf16_unpacked<0>(x, xp, w, r0, r1, y, 0);
-  else if (weight_prefetch_lines() == 1)
-    rows_bf16_unpacked<1>(x, xp, w, r0, r1, y, pf);
+  const WeightPrefetch& p = weight_prefetch();
+  const bool l1 = p.l1_bytes > 0;
+  if (p.l2_bytes == 0)
+    rows_bf16_unpacked<0, false>(x, xp, w, r0, r1, y, 0, 0);
+  else if (p.lines == 1 && l1)
+    rows_bf16_unpacked<1, true>(x, xp, w, r0, r1, y, p.l2_bytes, p.l1_bytes);
+  else if (p.lines == 1)
+    rows_bf16_unpacked<1, false>(x, xp, w, r0, r1, y, p.l2_bytes, 0);
+  else if (l1)
+    rows_bf16_unpacked<2, true>(x, xp, w, r0, r1, y, p.l2_bytes, p.l1_bytes);
   else
-    rows_bf16_unpacked<2>(x, xp, w, r0, r1, y, pf);
+    rows_bf16_unpacked<2, false>(x, xp, w, r0, r1, y, p.l2_bytes, 0);
 }
 
 template <DType D>

@@ -18,16 +18,14 @@ namespace s1::cpu {
 namespace {
 
 // One quad of rows (at `quad`, in the layout of q8_interleaved.h) times token t.
-// pf: weight_prefetch_bytes() (simd_kernels.h), on every line or every other line of the
-// stream (weight_prefetch_lines()).
+// pf: the weight stream's prefetch plan (weight_prefetch(), simd_kernels.h), or null.
 inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, const uint8_t* quad, float* y,
-                      int64_t pf) {
+                      const WeightPrefetch* pf) {
   constexpr int R = int(kQ8QuadRows);
   const int8_t* xs = in.split + 2 * (t * in.cols + col0);
   const float* xd = in.d + (t * in.cols + col0) / 32;
   const float* xc = in.cx + (t * in.cols + col0) / 32;
   __m512 acc[R], corr[R];
-  const bool every_line = weight_prefetch_lines() == 1;
   for (int r = 0; r < R; ++r) acc[r] = corr[r] = _mm512_setzero_ps();
   const uint8_t* p = quad;
   for (int64_t g = 0; g < nb; g += 16) {
@@ -46,12 +44,10 @@ inline void quad_tile(const Q8ILInput& in, int t, int64_t col0, int64_t nb, cons
     if (n == 16) {
       for (int k = 0; k < 8; ++k) {
         if (pf) {  // this k's four lines of weights are 256 bytes
-          const char* at = reinterpret_cast<const char*>(p + 2 * R * 16 + 64 * R * k) + pf;
-          _mm_prefetch(at, _MM_HINT_T1);
-          _mm_prefetch(at + 128, _MM_HINT_T1);
-          if (every_line) {
-            _mm_prefetch(at + 64, _MM_HINT_T1);
-            _mm_prefetch(at + 192, _MM_HINT_T1);
+          const char* at = reinterpret_cast<const char*>(p + 2 * R * 16 + 64 * R * k);
+          for (int l = 0; l < 256; l += 64 * pf->lines) {
+            _mm_prefetch(at + pf->l2_bytes + l, _MM_HINT_T1);
+            if (pf->l1_bytes) _mm_prefetch(at + pf->l1_bytes + l, _MM_HINT_T0);
           }
         }
         const __m512i a = _mm512_loadu_si512(xs + 128 * k), b = _mm512_loadu_si512(xs + 128 * k + 64);
@@ -193,7 +189,8 @@ void matmul_rows_q8_il(const Q8ILInput& in, int64_t col0, int n, const WeightMat
   const int64_t nb = w.cols / 32;
   const size_t quad_bytes = kQ8QuadRows * w.row_bytes(w.cols);
   const auto* base = static_cast<const uint8_t*>(w.data);
-  const int64_t pf = n == 1 ? weight_prefetch_bytes() : 0;  // decode streams; prefill rereads its rows from L1
+  // decode streams; prefill rereads its rows from L1
+  const WeightPrefetch* pf = n == 1 && weight_prefetch().l2_bytes > 0 ? &weight_prefetch() : nullptr;
   // Token by token over the caller's rows (16 at a time for prefill, CpuBackend::run_jobs),
   // which stay in L1 while every token reads them.
   for (int t = 0; t < n; ++t)

@@ -75,34 +75,36 @@ bool q8_int_path();  // AVX-512 present and not disabled by S1_Q8_FLOAT=1
 // quantize_row_i16 (quant.h) vectorised; rounds half to even (the reference: half away).
 void quantize_row_i16_avx512(const float* x, int64_t cols, BlockI16* dst);
 
-// How far ahead (bytes) the one-token weight streams (row_stream_bf16, the Q8_0_IL
-// kernel) prefetch into L2; 0 turns it off. Default 4096, or env S1_WEIGHT_PREFETCH; the
-// setters are for benchmarks (bench_decode_ab) and tests, not for use while kernels run.
+// How the one-token weight streams (row_stream_bf16, the Q8_0_IL kernel, and s1 bench
+// --plain-read's read) prefetch ahead of their loads: prefetcht1 (into L2) l2_bytes ahead,
+// and prefetcht0 (into L1) l1_bytes ahead as well, on every line or on every other line.
+// l2_bytes 0 turns it off. The default depends on the CPU (below); env
+// S1_WEIGHT_PREFETCH=L2[,L1[,LINES]] sets it (S1_WEIGHT_PREFETCH=0: off). The setter is for
+// benchmarks (bench_decode_ab) and tests, not for use while kernels run.
 //
-// Why: with two cores reading at once at the Zen 4 VM's high bandwidth level, the hardware
-// prefetchers alone left the bf16 kernel at 0.93 of a plain read of the same matrix
-// (two threads, the 272 MB output head, 136 alternating rounds); prefetching every
-// other line 2-8 KB ahead into L2 brought it to 1.01-1.03 (+10%), and the whole decoded
-// token +6% (bf16) and +3% (Q8_0) at position 512. Into L1 (T0) it was slower. At the
-// low level (~32 GB/s) it is neutral.
-int weight_prefetch_bytes();
-void set_weight_prefetch_bytes(int bytes);
-
-// Every how many 64-byte lines of the stream that prefetch is issued: 1 or 2. Default by
-// CPU vendor, or env S1_WEIGHT_PREFETCH_LINES=1|2.
+// Why, on AMD Zen 4 (the 2-core VM; default 4096, 0, 2): with both cores reading at its
+// high bandwidth level the hardware prefetchers alone left the bf16 kernel at 0.93 of a
+// plain read of the same matrix (two threads, the 272 MB output head, 136 alternating
+// rounds); one prefetcht1 per 128 bytes, 2-8 KB ahead, brought it to 1.01-1.03 (+10%),
+// and the whole decoded token +6% (bf16) and +3% (Q8_0) at position 512. Every line, or
+// into L1, was slower than none (0.78-0.83): there the prefetches compete with the demand
+// loads for the L1's miss buffers. At the low level (~32 GB/s) it is neutral.
 //
-// Why it depends on the CPU (bench_decode_ab Head2Threads_PrefetchOffOn, two threads on
-// the 272 MB bf16 head, as a fraction of a plain read of as many bytes):
-// - AMD Zen 4 (2-core VM): every other line 1.01-1.03; every line 0.78-0.83, slower than
-//   no prefetch (0.93): there the prefetches compete with the demand loads for the L1's
-//   miss buffers. Default 2.
-// - Intel Emerald Rapids (2-core VM, 260 MB L3): every line 0.90-0.91; every other line
-//   0.77; none 0.66. Its L2 streamer alone does not keep two cores' streams ahead, and a
-//   prefetch on one line in two leaves half the misses to the demand loads. The whole
-//   decoded token (0.5B shape, bf16, 512): 65-67% -> 80-84% of the read bandwidth.
-//   Default 1.
-int weight_prefetch_lines();
-void set_weight_prefetch_lines(int lines);
+// Why, on Intel (the 2-core Emerald Rapids VM; default 8192, 4096, 1): there the L2
+// streamer alone does not keep two cores' streams ahead, and a prefetch on one line in
+// two leaves half the misses to the demand loads. Two threads on the bf16 head through the
+// backend, as a fraction of the probe (bench_decode_ab Head2Threads_Prefetch): none 0.64,
+// every other line 0.77, every line 0.91. A second prefetch into L1 half as far ahead
+// takes a 1 GB bf16 matrix from 0.94-0.95 of the probe to 0.99-1.01 (1 and 2 threads,
+// 20-25 alternating rounds; 4 KB + 8 KB, 4 + 12, 4 + 16 and 6 + 12 alike, 2 + 4 0.96-0.98).
+struct WeightPrefetch {
+  int l2_bytes = 4096;
+  int l1_bytes = 0;
+  int lines = 2;  // 1 or 2
+};
+const WeightPrefetch& weight_prefetch();
+void set_weight_prefetch(const WeightPrefetch& p);
+WeightPrefetch default_weight_prefetch();  // this CPU's, whatever the environment says
 
 enum class Isa { Scalar, Avx2, Avx512 };
 const char* isa_name(Isa isa);

@@ -28,23 +28,19 @@ float read_sum_avx512(const float* p, size_t n) {
 // The sum of n bytes at p (any alignment) through 64-byte loads: s1 bench --plain-read's
 // read of a decoded token's memory. vpsadbw adds each 8 bytes into a 64-bit lane, so the
 // loop is loads and adds, as in read_sum_avx512; and it prefetches as the one-token
-// kernels do (weight_prefetch_bytes ahead, on weight_prefetch_lines' lines), so that it reads the token's
-// memory the way decode reads it, minus the arithmetic.
+// kernels do (weight_prefetch(), simd_kernels.h), so that it reads the token's memory the
+// way decode reads it, minus the arithmetic.
 uint64_t read_bytes_avx512(const uint8_t* p, size_t n) {
-  const size_t pf = size_t(weight_prefetch_bytes());
-  const bool every_line = weight_prefetch_lines() == 1;
+  const WeightPrefetch pf = weight_prefetch();
   const __m512i zero = _mm512_setzero_si512();
   __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
   size_t i = 0;
   for (; i + 256 <= n; i += 256) {
-    if (pf) {
-      _mm_prefetch(reinterpret_cast<const char*>(p + i) + pf, _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(p + i) + pf + 128, _MM_HINT_T1);
-      if (every_line) {
-        _mm_prefetch(reinterpret_cast<const char*>(p + i) + pf + 64, _MM_HINT_T1);
-        _mm_prefetch(reinterpret_cast<const char*>(p + i) + pf + 192, _MM_HINT_T1);
+    if (pf.l2_bytes)
+      for (int l = 0; l < 256; l += 64 * pf.lines) {
+        _mm_prefetch(reinterpret_cast<const char*>(p + i) + pf.l2_bytes + l, _MM_HINT_T1);
+        if (pf.l1_bytes) _mm_prefetch(reinterpret_cast<const char*>(p + i) + pf.l1_bytes + l, _MM_HINT_T0);
       }
-    }
     a0 = _mm512_add_epi64(a0, _mm512_sad_epu8(_mm512_loadu_si512(p + i), zero));
     a1 = _mm512_add_epi64(a1, _mm512_sad_epu8(_mm512_loadu_si512(p + i + 64), zero));
     a2 = _mm512_add_epi64(a2, _mm512_sad_epu8(_mm512_loadu_si512(p + i + 128), zero));
