@@ -322,23 +322,28 @@ TEST(CpuBackend, PrefetchHintLeavesResultsAlone) {
 
 // The one-token kernels' weight prefetch (weight_prefetch) is only a hint: off, at the
 // defaults and far ahead (past the matrix's end), into L2 alone or into L1 as well, on
-// every line and on every other line, the same bits, bf16 and Q8_0_IL.
+// every line and on every other line, the same bits, bf16 and Q8_0_IL (whole 16-block
+// groups, and 896 columns: a group of 16 blocks and one of 12 a quad).
 TEST(CpuBackend, WeightPrefetchLeavesResultsAlone) {
   const cpu::WeightPrefetch keep = cpu::weight_prefetch();
   std::mt19937 rng(12);
   Weights w = random_weights(DType::BF16, 203, 1000, rng);  // odd rows, a 1000 % 64 tail
-  std::vector<cpu::BlockQ8_0> q8(size_t(64 * 1024 / 32));
-  std::vector<float> row(1024);
-  for (int64_t r = 0; r < 64; ++r) {
-    for (auto& v : row) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
-    cpu::quantize_row_q8_0(row.data(), 1024, q8.data() + r * 1024 / 32);
-  }
-  WeightMatrix il = {DType::Q8_0, q8.data(), 64, 1024};
-  if (cpu::can_interleave_q8_0(il)) il = cpu::interleave_q8_0_in_place(il);
+  auto q8_matrix = [&](int64_t rows, int64_t cols, std::vector<cpu::BlockQ8_0>& q8) {
+    q8.resize(size_t(rows * cols / 32));
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (auto& v : row) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+      cpu::quantize_row_q8_0(row.data(), cols, q8.data() + r * cols / 32);
+    }
+    WeightMatrix il = {DType::Q8_0, q8.data(), rows, cols};
+    return cpu::can_interleave_q8_0(il) ? cpu::interleave_q8_0_in_place(il) : il;
+  };
+  std::vector<cpu::BlockQ8_0> q8a, q8b;
+  const WeightMatrix il = q8_matrix(64, 1024, q8a), il896 = q8_matrix(72, 896, q8b);
   std::vector<float> x(1024);
   for (auto& v : x) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
   auto be = make_cpu_backend(2);
-  for (const WeightMatrix* m : {&w.m, &il}) {
+  for (const WeightMatrix* m : {static_cast<const WeightMatrix*>(&w.m), &il, &il896}) {
     std::vector<float> want(size_t(m->rows)), got(want.size());
     cpu::set_weight_prefetch({0, 0, 2});
     be->matmul(x.data(), 1, *m, want.data());
