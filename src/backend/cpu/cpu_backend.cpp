@@ -45,11 +45,7 @@ class CpuBackend final : public Backend {
   bool host_memory() const override { return true; }
 
   void prefetch_during_next(std::span<const Region> regions) override {
-    static const bool off = [] {
-      const char* e = std::getenv("S1_KV_PREFETCH");
-      return e && std::strcmp(e, "0") == 0;
-    }();
-    if (off) return;
+    if (!cpu::kv_side_prefetch()) return;  // simd_kernels.h says where, and why
     hint_.assign(regions.begin(), regions.end());
   }
 

@@ -30,9 +30,16 @@ bool isa_supported(Isa isa) {
   return false;
 }
 
+bool cpu_is_intel() {
+  static const bool intel = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("intel") != 0;
+  }();
+  return intel;
+}
+
 WeightPrefetch default_weight_prefetch() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_is("intel")) return WeightPrefetch{8192, 4096, 1};
+  if (cpu_is_intel()) return WeightPrefetch{8192, 4096, 1};
   return WeightPrefetch{4096, 0, 2};
 }
 
@@ -77,12 +84,18 @@ bool bf16_attention_path() {
 namespace {
 bool g_bf16_attention_dot = [] {
   if (const char* e = std::getenv("S1_BF16_ATTENTION")) return std::strcmp(e, "fma") != 0;
-  __builtin_cpu_init();
-  return !__builtin_cpu_is("intel");
+  return !cpu_is_intel();
+}();
+bool g_kv_side_prefetch = [] {
+  if (const char* e = std::getenv("S1_KV_PREFETCH")) return std::strcmp(e, "0") != 0;
+  return !cpu_is_intel();
 }();
 }  // namespace
+
 bool bf16_attention_dot() { return g_bf16_attention_dot; }
 void set_bf16_attention_dot(bool dot) { g_bf16_attention_dot = dot; }
+bool kv_side_prefetch() { return g_kv_side_prefetch; }
+void set_kv_side_prefetch(bool on) { g_kv_side_prefetch = on; }
 
 bool attention_simd_head_dim(int head_dim) {
   switch (head_dim) {

@@ -47,6 +47,22 @@ void attention_group_bf16_fma_avx512(const float* q, int64_t q_head_stride, int 
 // The setter is for benchmarks and tests, not for use while kernels run.
 bool bf16_attention_dot();
 void set_bf16_attention_dot(bool dot);
+
+// Whether the backend pulls a layer's KV cache into L2 during its Q/K/V matmul
+// (Backend::prefetch_during_next): not on Intel, elsewhere yes; env S1_KV_PREFETCH=0|1
+// chooses. Why: on the Zen 4 VM it moved attention's reads into the matmul (attention
+// 0.39-0.46 -> 0.35-0.40 ms a token at 512, the token within noise). On the Emerald
+// Rapids VM, where the weights stream at the probe's rate with their own prefetch plan
+// and attention prefetches its blocks as it goes, those extra prefetches only slowed the
+// weights: leaving them out, in one process (toggled every 8 tokens, 15-40 pairs a run),
+// Q8_0 x1.007-1.033 at 4096 (three runs) and x0.998-1.019 at 512 (two), bf16 x1.020-1.051
+// at 4096 (two) and x1.016 at 512. The setter is for benchmarks.
+bool kv_side_prefetch();
+void set_kv_side_prefetch(bool on);
+
+// The CPU is an Intel one (the choices above that depend on the microarchitecture, not
+// the instruction set, were measured on an Intel Emerald Rapids VM and an AMD Zen 4 VM).
+bool cpu_is_intel();
 // Scalar reference of that: the query and the probabilities rounded to bf16 as there,
 // sums in f32 (query / output heads head_dim apart; score: len floats).
 void attention_group_bf16_scalar(const float* q, int group, const uint16_t* k, const uint16_t* v, int64_t len,
