@@ -64,6 +64,37 @@ TEST_P(MatmulIsa, MatchesScalarOnOddShapes) {
   }
 }
 
+// Prefill-sized calls (32+ tokens: AVX-512 packs 16-row blocks, matmul_avx512.cpp's
+// rows_packed), on rows r0 .. r1 that are not whole blocks, odd columns, and token counts
+// that leave 12-, 4- and 1-token groups; with the packing turned off, the tiles.
+TEST_P(MatmulIsa, ManyTokensMatchScalarPackedOrNot) {
+  auto [isa, dt] = GetParam();
+  if (!cpu::isa_supported(isa)) GTEST_SKIP() << cpu::isa_name(isa) << " not supported on this CPU";
+  std::mt19937 rng(4321);
+  std::uniform_int_distribution<int> dim(1, 150);
+  auto fn = cpu::matmul_rows_for(isa);
+  const bool keep = cpu::packed_prefill();
+  for (int trial = 0; trial < 16; ++trial) {
+    const int64_t rows = dim(rng) + 5, cols = dim(rng), r0 = trial % 5;
+    const int n = 32 + (trial * 7) % 31;
+    Weights w = random_weights(dt, rows, cols, rng);
+    std::vector<float> x(n * cols);
+    std::normal_distribution<float> nd;
+    for (auto& v : x) v = nd(rng);
+    std::vector<float> want(n * rows, -1.0f);
+    cpu::matmul_rows_scalar(x.data(), n, cols, w.m, r0, rows, want.data(), rows);
+    for (bool packed : {true, false}) {
+      cpu::set_packed_prefill(packed);
+      std::vector<float> got(n * rows, -1.0f);  // rows before r0 stay untouched
+      fn(x.data(), n, cols, w.m, r0, rows, got.data(), rows);
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::sqrt(float(cols))))
+            << "rows " << r0 << ".." << rows << " cols " << cols << " n " << n << (packed ? " packed" : " tiles");
+    }
+  }
+  cpu::set_packed_prefill(keep);
+}
+
 INSTANTIATE_TEST_SUITE_P(All, MatmulIsa,
                          ::testing::Combine(::testing::Values(cpu::Isa::Avx2, cpu::Isa::Avx512),
                                             ::testing::Values(DType::F32, DType::BF16, DType::F16)),

@@ -94,6 +94,9 @@ bool g_kv_side_prefetch = [] {
 
 bool bf16_attention_dot() { return g_bf16_attention_dot; }
 void set_bf16_attention_dot(bool dot) { g_bf16_attention_dot = dot; }
+bool g_packed_prefill = !(std::getenv("S1_PACKED_PREFILL") && std::strcmp(std::getenv("S1_PACKED_PREFILL"), "0") == 0);
+bool packed_prefill() { return g_packed_prefill; }
+void set_packed_prefill(bool on) { g_packed_prefill = on; }
 bool kv_side_prefetch() { return g_kv_side_prefetch; }
 void set_kv_side_prefetch(bool on) { g_kv_side_prefetch = on; }
 

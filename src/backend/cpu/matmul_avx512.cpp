@@ -3,6 +3,8 @@
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "backend/cpu/quant.h"
@@ -256,6 +258,83 @@ inline void row_stream_bf16(const float* x, const WeightMatrix& w, int64_t r0, i
     rows_bf16_unpacked<2, false>(x, xp, w, r0, r1, y, p.l2_bytes, 0);
 }
 
+// Prefill over float weights (f32, bf16, f16) for many tokens: a block of 16 rows is
+// widened to f32 and transposed once (pack[16 k + i] = w[r + i][k]), and then every
+// token's 16 outputs are one vector: acc[t] += pack[k] * x[t][k], the x value broadcast
+// from memory, k = 0 .. cols-1, 12 tokens at a time. Why: the 2-row x 4-token tiles above
+// widen each weight vector for 4 FMAs only and end every (row, token) with a horizontal
+// sum; on the Emerald Rapids VM, whose two FMA ports also run the widening shifts and the
+// shuffles, they ran a 4864 x 896 bf16 GEMM of 512 tokens at 50 GFLOP/s on one core (29%
+// of its FMA peak) and 84-102 on two; packed, 106-110 and 215 (61-63%). Each FMA needs
+// one load (the broadcast x; the pack's vector is shared by 12 tokens) and no other op;
+// the widening and the transpose are paid once per block for all tokens. Measured on
+// Intel only; S1_PACKED_PREFILL=0 keeps the tiles. The summation order differs from the
+// tiles' (one chain per output over all k): results move by f32 rounding.
+constexpr int kPackedMinTokens = 32;  // below it the packing is not paid back
+constexpr int kPackedTokens = 12;     // tokens a group: 12 pointers into x and the pack's fit the registers
+
+template <DType D>
+void pack16(const WeightMatrix& w, int64_t r, int rows, float* tmp, float* pack) {
+  const int64_t cols = w.cols;
+  // Widen the rows into tmp (row-major, 16 x cols; missing rows zero), then gather columns.
+  for (int i = 0; i < 16; ++i) {
+    float* t = tmp + int64_t(i) * cols;
+    if (i >= rows) {
+      std::fill(t, t + cols, 0.0f);
+      continue;
+    }
+    const void* wr = row_ptr<D>(w, r + i);
+    int64_t c = 0;
+    for (; c + 16 <= cols; c += 16) _mm512_storeu_ps(t + c, load_w<D>(wr, c));
+    if (c < cols) {
+      const __mmask16 m = static_cast<__mmask16>((1u << (cols - c)) - 1);
+      _mm512_mask_storeu_ps(t + c, m, load_w_tail<D>(wr, c, m));
+    }
+  }
+  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32(static_cast<int>(cols)));
+  for (int64_t k = 0; k < cols; ++k) _mm512_store_ps(pack + 16 * k, _mm512_i32gather_ps(idx, tmp + k, 4));
+}
+
+template <int T>
+inline void packed_tokens(const float* pack, int64_t cols, const float* x, int64_t xstride, float* y, int64_t ystride,
+                          __mmask16 rows) {
+  // The pragmas: at -O2 GCC keeps a long loop over t rolled, and the accumulators in
+  // memory. With 24 tokens the 24 pointers into x did not fit the registers (spills in
+  // the inner loop: 155-169 GFLOP/s on two cores against 215 with 12).
+  __m512 acc[T];
+#pragma GCC unroll 32
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < cols; ++k) {
+    const __m512 wv = _mm512_load_ps(pack + 16 * k);
+#pragma GCC unroll 32
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t * xstride + k]), acc[t]);
+  }
+#pragma GCC unroll 32
+  for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * ystride, rows, acc[t]);
+}
+
+template <DType D>
+void rows_packed(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
+                 int64_t ystride) {
+  const int64_t cols = w.cols;
+  thread_local std::vector<float> tmp, pack_store;
+  tmp.resize(size_t(16 * cols));
+  pack_store.resize(size_t(16 * cols + 16));
+  // 64-byte aligned: every k's vector is one aligned load
+  float* pack = pack_store.data() + (16 - (reinterpret_cast<uintptr_t>(pack_store.data()) / 4) % 16) % 16;
+  for (int64_t r = r0; r < r1; r += 16) {
+    const int rows = static_cast<int>(std::min<int64_t>(16, r1 - r));
+    const __mmask16 m = static_cast<__mmask16>((1u << rows) - 1);
+    pack16<D>(w, r, rows, tmp.data(), pack);
+    int t = 0;
+    for (; t + kPackedTokens <= n; t += kPackedTokens)
+      packed_tokens<kPackedTokens>(pack, cols, x + t * xstride, xstride, y + t * ystride + r, ystride, m);
+    for (; t + 4 <= n; t += 4) packed_tokens<4>(pack, cols, x + t * xstride, xstride, y + t * ystride + r, ystride, m);
+    for (; t < n; ++t) packed_tokens<1>(pack, cols, x + t * xstride, xstride, y + t * ystride + r, ystride, m);
+  }
+}
+
 template <DType D>
 void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t r0, int64_t r1, float* y,
           int64_t ystride) {
@@ -263,6 +342,7 @@ void rows(const float* x, int n, int64_t xstride, const WeightMatrix& w, int64_t
     if (n == 1) return row_stream_bf16(x, w, r0, r1, y);  // +11% GB/s over row_stream (bench_decode_ab)
   // One token: one contiguous weight stream per thread (bench_decode_ab compares).
   if (n == 1) return row_stream<D>(x, w, r0, r1, y);
+  if (n >= kPackedMinTokens && packed_prefill()) return rows_packed<D>(x, n, xstride, w, r0, r1, y, ystride);
 
   const auto tl = []<int R, int T>(const float* xt, int64_t xs, const WeightMatrix& wm, int64_t r, float* yt,
                                     int64_t ys) { tile<D, R, T>(xt, xs, wm, r, yt, ys); };

@@ -60,6 +60,11 @@ void set_bf16_attention_dot(bool dot);
 bool kv_side_prefetch();
 void set_kv_side_prefetch(bool on);
 
+// Whether AVX-512 prefill over float weights packs 16-row blocks (matmul_avx512.cpp,
+// rows_packed); env S1_PACKED_PREFILL=0 turns it off. The setter is for benchmarks and tests.
+bool packed_prefill();
+void set_packed_prefill(bool on);
+
 // The CPU is an Intel one (the choices above that depend on the microarchitecture, not
 // the instruction set, were measured on an Intel Emerald Rapids VM and an AMD Zen 4 VM).
 bool cpu_is_intel();
