@@ -12,6 +12,14 @@
 // in the same minutes. The widening of every weight per 256-token chunk and the two thread
 // pools competing for two cores cost more than the faster kernel gains, so the engine keeps
 // its own tiles and links no BLAS.
+//
+// Measured 2026-11-27 on the 2-core Intel Emerald Rapids VM, after prefill got its packed
+// kernel (rows_packed in backend/cpu/matmul_avx512.cpp): ours 96-100 GFLOP/s on one
+// thread and 180-199 on two. Debian's OpenBLAS 0.3.21 does not know this CPU and runs its
+// generic "Prescott" kernels (openblas_get_corename()): 30-31 / 44-50. Told the nearest
+// core it has (OPENBLAS_CORETYPE=COOPERLAKE): 115-123 / 218-231, ~15-20% ahead of ours on
+// one GEMM of f32 weights, before the widening and the second thread pool that lost it the
+// prefill on Zen 4. The engine keeps its own kernel.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
