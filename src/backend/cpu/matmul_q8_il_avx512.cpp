@@ -139,7 +139,8 @@ inline void prepare_group(const float* xg, int ng, int8_t* xs, float* d_out, flo
     s[qq] = _mm512_setzero_si512();
   }
   const __m512i k128 = _mm512_set1_epi32(128);
-  const __mmask64 chunk_bytes = (__mmask64(1) << (4 * ng)) - 1;  // ng < 16
+  // The partial group's stores (ng < 16); a full one stores whole lines (a shift by 64 is undefined).
+  const __mmask64 chunk_bytes = kFull ? ~__mmask64(0) : (__mmask64(1) << (4 * ng)) - 1;
   // four quarters of 16 bytes -> one line (constant lane numbers, as the instruction needs)
   auto line = [](const __m128i q[4]) {
     return _mm512_inserti32x4(
