@@ -81,24 +81,24 @@ bool bf16_attention_path() {
   return ok;
 }
 
+// The switches below default by CPU where that was measured to matter (simd_kernels.h
+// says why); their env variables choose, and the setters serve benchmarks and tests.
 namespace {
-bool g_bf16_attention_dot = [] {
-  if (const char* e = std::getenv("S1_BF16_ATTENTION")) return std::strcmp(e, "fma") != 0;
-  return !cpu_is_intel();
-}();
-bool g_kv_side_prefetch = [] {
-  if (const char* e = std::getenv("S1_KV_PREFETCH")) return std::strcmp(e, "0") != 0;
-  return !cpu_is_intel();
-}();
+bool env_or(const char* name, bool fallback, const char* off_value) {
+  const char* e = std::getenv(name);
+  return e ? std::strcmp(e, off_value) != 0 : fallback;
+}
+bool g_bf16_attention_dot = env_or("S1_BF16_ATTENTION", !cpu_is_intel(), "fma");
+bool g_kv_side_prefetch = env_or("S1_KV_PREFETCH", !cpu_is_intel(), "0");
+bool g_packed_prefill = env_or("S1_PACKED_PREFILL", true, "0");
 }  // namespace
 
 bool bf16_attention_dot() { return g_bf16_attention_dot; }
 void set_bf16_attention_dot(bool dot) { g_bf16_attention_dot = dot; }
-bool g_packed_prefill = !(std::getenv("S1_PACKED_PREFILL") && std::strcmp(std::getenv("S1_PACKED_PREFILL"), "0") == 0);
-bool packed_prefill() { return g_packed_prefill; }
-void set_packed_prefill(bool on) { g_packed_prefill = on; }
 bool kv_side_prefetch() { return g_kv_side_prefetch; }
 void set_kv_side_prefetch(bool on) { g_kv_side_prefetch = on; }
+bool packed_prefill() { return g_packed_prefill; }
+void set_packed_prefill(bool on) { g_packed_prefill = on; }
 
 bool attention_simd_head_dim(int head_dim) {
   switch (head_dim) {
